@@ -1,0 +1,42 @@
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from .models import CreatorProfile, User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["id"]
+    list_display = ["email", "is_staff", "is_frozen", "date_joined", "deleted_at"]
+    list_filter = ["is_staff", "is_frozen", "is_active"]
+    search_fields = ["email"]
+    readonly_fields = ["deleted_at", "last_login", "date_joined"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Profile", {"fields": ("date_of_birth", "default_gift_visibility", "show_on_leaderboards")}),
+        ("Status", {"fields": ("is_active", "is_frozen", "deleted_at")}),
+        ("Permissions", {"fields": ("is_staff", "is_superuser", "groups", "user_permissions")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+    actions = ["freeze", "unfreeze"]
+
+    @admin.action(description="Freeze selected accounts (no buying, gifting or payouts)")
+    def freeze(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        count = queryset.update(is_frozen=True)
+        self.message_user(request, f"{count} account(s) frozen.", messages.SUCCESS)
+
+    @admin.action(description="Unfreeze selected accounts")
+    def unfreeze(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        count = queryset.update(is_frozen=False)
+        self.message_user(request, f"{count} account(s) unfrozen.", messages.SUCCESS)
+
+
+@admin.register(CreatorProfile)
+class CreatorProfileAdmin(admin.ModelAdmin):
+    list_display = ["handle", "display_name", "user", "accepts_gifts", "created_at"]
+    search_fields = ["handle", "display_name", "user__email"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]

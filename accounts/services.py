@@ -1,0 +1,224 @@
+"""Writes about people: sign-up details, creator profiles, preferences, two-factor devices, account deletion.
+
+Every function is keyword-only and named ``<entity>_<action>`` (STYLE.md). Business rules raise
+``django.core.exceptions.ValidationError`` with a message meant for the person; views show it as is.
+"""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+import time
+
+import django_otp
+from allauth.account.models import EmailAddress
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django_otp.models import Device, VerifyNotAllowed
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from .models import CreatorProfile, GiftVisibility, User
+from .selectors import (
+    OTP_PENDING_SESSION_KEY,
+    OTP_VERIFIED_AT_SESSION_KEY,
+    user_backup_device_get,
+    user_totp_device_get,
+)
+from .signals import account_deleting
+
+BACKUP_CODE_COUNT = 10
+BACKUP_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no look-alikes (0/o, 1/l/i)
+
+
+# --- sign-up and profile ---------------------------------------------------------------------
+
+
+def user_signup_details_set(*, user: User, date_of_birth: datetime.date) -> User:
+    user.date_of_birth = date_of_birth
+    user.save(update_fields=["date_of_birth"])
+    return user
+
+
+def user_is_email_verified(*, user: User) -> bool:
+    return EmailAddress.objects.filter(user=user, verified=True, primary=True).exists()
+
+
+def user_preferences_update(*, user: User, default_gift_visibility: str, show_on_leaderboards: bool) -> User:
+    if default_gift_visibility not in GiftVisibility.values:
+        raise ValidationError("Choose public or anonymous.")
+    user.default_gift_visibility = default_gift_visibility
+    user.show_on_leaderboards = show_on_leaderboards
+    user.save(update_fields=["default_gift_visibility", "show_on_leaderboards"])
+    return user
+
+
+def creator_profile_create(
+    *, user: User, handle: str, display_name: str, bio: str = "", avatar: UploadedFile | None = None
+) -> CreatorProfile:
+    """Turn a verified adult into a creator. The form checks shape; this checks who may."""
+    if CreatorProfile.objects.filter(user=user).exists():
+        raise ValidationError("You are already a creator.")
+    if not user_is_email_verified(user=user):
+        raise ValidationError("Confirm your email address before you become a creator.")
+    if not user.is_adult:
+        raise ValidationError("You must be 18 or older to become a creator and earn diamonds.")
+    if user.is_frozen:
+        raise ValidationError("Your account is restricted; contact support.")
+    profile = CreatorProfile(user=user, handle=handle.lower(), display_name=display_name, bio=bio)
+    if avatar is not None:
+        profile.avatar = avatar  # type: ignore[assignment]
+    profile.full_clean()
+    profile.save()
+    return profile
+
+
+def creator_profile_update(
+    *, profile: CreatorProfile, display_name: str, bio: str, accepts_gifts: bool, avatar: UploadedFile | None = None
+) -> CreatorProfile:
+    profile.display_name = display_name
+    profile.bio = bio
+    profile.accepts_gifts = accepts_gifts
+    if avatar is not None:
+        profile.avatar = avatar  # type: ignore[assignment]
+    profile.full_clean()
+    profile.save()
+    return profile
+
+
+# --- two-factor authentication ---------------------------------------------------------------
+
+
+def otp_session_mark_verified(*, request: HttpRequest, device: Device) -> None:
+    """Record in the session that this person passed a code now (django-otp's login plus our timestamp)."""
+    django_otp.login(request, device)
+    request.session[OTP_VERIFIED_AT_SESSION_KEY] = time.time()
+    request.session.pop(OTP_PENDING_SESSION_KEY, None)
+
+
+def otp_totp_device_start(*, user: User) -> TOTPDevice:
+    """Return the person's unconfirmed TOTP device, creating one with a fresh secret if needed."""
+    if user_totp_device_get(user=user) is not None:
+        raise ValidationError("Two-factor authentication is already on.")
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    return device
+
+
+def _new_backup_code() -> str:
+    return "".join(secrets.choice(BACKUP_CODE_ALPHABET) for _ in range(8))
+
+
+@transaction.atomic
+def otp_backup_codes_regenerate(*, user: User) -> list[str]:
+    """Replace the backup codes with ten new single-use ones. They are returned once and never shown again."""
+    device = user_backup_device_get(user=user)
+    if device is None:
+        device = StaticDevice.objects.create(user=user, name="Backup codes", confirmed=True)
+    device.token_set.all().delete()
+    codes = [_new_backup_code() for _ in range(BACKUP_CODE_COUNT)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    return codes
+
+
+def _normalize_code(code: str) -> str:
+    return "".join(code.split()).replace("-", "").lower()
+
+
+def otp_code_verify(*, user: User, code: str) -> Device:
+    """Check a 6-digit authenticator code or an 8-character backup code against the person's devices.
+
+    Uses django-otp's own verification: reuse of a TOTP code is refused (``last_t``), backup codes are deleted
+    when used, failures are throttled, and the device row is locked (``select_for_update``) so one code submitted
+    twice at once succeeds once.
+    """
+    code = _normalize_code(code)
+    if code.isdigit() and len(code) == 6:
+        device_model: type[Device] = TOTPDevice
+    elif len(code) == 8:
+        device_model = StaticDevice
+    else:
+        raise ValidationError("Enter the 6-digit code from your authenticator app, or one of your backup codes.")
+    with transaction.atomic():
+        device = device_model.objects.select_for_update().filter(user=user, confirmed=True).first()
+        if device is None:
+            raise ValidationError("That code is not valid. Please check it and try again.")
+        allowed, extra = device.verify_is_allowed()
+        if not allowed:
+            if extra and extra.get("reason") == VerifyNotAllowed.N_FAILED_ATTEMPTS:
+                raise ValidationError(
+                    "Too many wrong codes. Verification is paused for a little while; please try again soon."
+                )
+            raise ValidationError("Verification is paused for now; please try again soon.")
+        if not device.verify_token(code):
+            failed = True
+        else:
+            failed = False
+    if failed:
+        raise ValidationError("That code is not valid. Please check it and try again.")
+    return device
+
+
+@transaction.atomic
+def otp_totp_device_confirm(*, request: HttpRequest, user: User, device_id: int, code: str) -> list[str]:
+    """Confirm a pending TOTP device with a code from the app; returns the ten new backup codes."""
+    device = TOTPDevice.objects.select_for_update().filter(pk=device_id, user=user, confirmed=False).first()
+    if device is None:
+        raise ValidationError("This setup has expired; please start again.")
+    code = _normalize_code(code)
+    if not (code.isdigit() and len(code) == 6) or not device.verify_token(code):
+        raise ValidationError("That code is not valid. Check the time on your phone and enter the current code.")
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    codes = otp_backup_codes_regenerate(user=user)
+    otp_session_mark_verified(request=request, device=device)
+    return codes
+
+
+@transaction.atomic
+def otp_disable(*, user: User, code: str) -> None:
+    """Turn two-factor authentication off; needs a current code (authenticator or backup)."""
+    otp_code_verify(user=user, code=code)
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+
+
+# --- deletion --------------------------------------------------------------------------------
+
+
+def user_delete(*, user: User) -> None:
+    """Delete an account: coins are forfeited (by the wallet, through ``account_deleting``), personal data is
+    erased, financial records stay. The caller has already checked the password and, with 2FA, a code."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if user.is_deleted:
+            return
+        account_deleting.send(sender=User, user=user)
+        avatar_name = ""
+        profile = CreatorProfile.objects.filter(user=user).first()
+        if profile is not None:
+            avatar_name = profile.avatar.name or ""
+            profile.handle = f"deleted-{user.pk}"
+            profile.display_name = "Deleted creator"
+            profile.bio = ""
+            profile.avatar = ""  # type: ignore[assignment]
+            profile.accepts_gifts = False
+            profile.save()
+        EmailAddress.objects.filter(user=user).delete()
+        TOTPDevice.objects.filter(user=user).delete()
+        StaticDevice.objects.filter(user=user).delete()
+        user.email = f"deleted-{user.pk}@deleted.invalid"
+        user.date_of_birth = None
+        user.is_active = False
+        user.is_staff = False
+        user.is_superuser = False
+        user.set_unusable_password()
+        user.deleted_at = timezone.now()
+        user.save()
+        if avatar_name:
+            storage = CreatorProfile._meta.get_field("avatar").storage  # type: ignore[attr-defined]
+            transaction.on_commit(lambda: storage.delete(avatar_name))

@@ -1,0 +1,225 @@
+"""Thin views: parse input, call one service, render."""
+
+from __future__ import annotations
+
+from base64 import b32encode
+
+import qrcode
+import qrcode.image.svg
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+
+from . import selectors, services
+from .decorators import recent_otp_required
+from .forms import (
+    CreatorProfileCreateForm,
+    CreatorProfileUpdateForm,
+    DeleteAccountForm,
+    DisableTwoFactorForm,
+    OTPCodeForm,
+    PreferencesForm,
+)
+from .models import CreatorProfile, User
+
+
+def _safe_next(request: HttpRequest, default: str = "/") -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return default
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+@login_required
+def otp_index(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    return render(
+        request,
+        "accounts/otp_index.html",
+        {
+            "has_2fa": selectors.user_has_2fa(user=user),
+            "backup_remaining": selectors.user_backup_codes_remaining(user=user),
+            "disable_form": DisableTwoFactorForm(),
+        },
+    )
+
+
+@login_required
+def otp_setup(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    try:
+        device = services.otp_totp_device_start(user=user)
+    except ValidationError as exc:
+        messages.info(request, exc.messages[0])
+        return redirect("otp_index")
+    form = OTPCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = services.otp_totp_device_confirm(
+                request=request, user=user, device_id=device.pk, code=form.cleaned_data["code"]
+            )
+        except ValidationError as exc:
+            form.add_error("code", exc)
+        else:
+            messages.success(request, "Two-factor authentication is on.")
+            return render(request, "accounts/backup_codes.html", {"codes": codes, "first_time": True})
+    svg = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8).to_string()
+    secret = b32encode(device.bin_key).decode()
+    return render(
+        request,
+        "accounts/otp_setup.html",
+        {
+            "form": form,
+            "qr_svg": mark_safe(svg.decode()),
+            "secret": secret,
+            "secret_grouped": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        },
+    )
+
+
+def _otp_code_step(request: HttpRequest, *, template_title: str, reverify: bool) -> HttpResponse:
+    user = _user(request)
+    if not selectors.user_has_2fa(user=user):
+        return redirect(_safe_next(request, reverse("home")) if not reverify else reverse("otp_index"))
+    form = OTPCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = services.otp_code_verify(user=user, code=form.cleaned_data["code"])
+        except ValidationError as exc:
+            form.add_error("code", exc)
+        else:
+            services.otp_session_mark_verified(request=request, device=device)
+            return HttpResponseRedirect(_safe_next(request, reverse("home")))
+    return render(
+        request,
+        "accounts/otp_verify.html",
+        {"form": form, "title": template_title, "reverify": reverify, "next": _safe_next(request, "")},
+    )
+
+
+@login_required
+def otp_verify(request: HttpRequest) -> HttpResponse:
+    """The code step after a password login."""
+    return _otp_code_step(request, template_title="Two-factor authentication", reverify=False)
+
+
+@login_required
+def otp_reverify(request: HttpRequest) -> HttpResponse:
+    """Confirm it is still you before a sensitive action; returns to ``next``."""
+    return _otp_code_step(request, template_title="Confirm it's you", reverify=True)
+
+
+@require_POST
+@recent_otp_required
+def otp_backup_codes(request: HttpRequest) -> HttpResponse:
+    codes = services.otp_backup_codes_regenerate(user=_user(request))
+    messages.success(request, "New backup codes were made; the old ones no longer work.")
+    return render(request, "accounts/backup_codes.html", {"codes": codes, "first_time": False})
+
+
+@login_required
+@require_POST
+def otp_disable(request: HttpRequest) -> HttpResponse:
+    form = DisableTwoFactorForm(request.POST)
+    if form.is_valid():
+        try:
+            services.otp_disable(user=_user(request), code=form.cleaned_data["code"])
+        except ValidationError as exc:
+            form.add_error("code", exc)
+        else:
+            messages.success(request, "Two-factor authentication is off.")
+            return redirect("otp_index")
+    user = _user(request)
+    return render(
+        request,
+        "accounts/otp_index.html",
+        {
+            "has_2fa": selectors.user_has_2fa(user=user),
+            "backup_remaining": selectors.user_backup_codes_remaining(user=user),
+            "disable_form": form,
+        },
+        status=400,
+    )
+
+
+@login_required
+def preferences(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    initial = {
+        "default_gift_visibility": user.default_gift_visibility,
+        "show_on_leaderboards": user.show_on_leaderboards,
+    }
+    form = PreferencesForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.user_preferences_update(user=user, **form.cleaned_data)
+        messages.success(request, "Your preferences are saved.")
+        return redirect("preferences")
+    return render(request, "accounts/preferences.html", {"form": form})
+
+
+@login_required
+def account_delete(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = DeleteAccountForm(request.POST or None, user=user, needs_code=selectors.user_has_2fa(user=user))
+    if request.method == "POST" and form.is_valid():
+        services.user_delete(user=user)
+        logout(request)
+        messages.success(request, "Your account was deleted. Your coins were forfeited and your personal data erased.")
+        return redirect("home")
+    return render(request, "accounts/delete.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def creator_become(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if CreatorProfile.objects.filter(user=user).exists():
+        return redirect("creator_edit")
+    form = CreatorProfileCreateForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            profile = services.creator_profile_create(user=user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"You are a creator now. Your page is live at /@{profile.handle}/.")
+            return redirect(profile)
+    can_become = services.user_is_email_verified(user=user) and user.is_adult
+    return render(
+        request,
+        "accounts/creator_become.html",
+        {"form": form, "can_become": can_become},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def creator_edit(request: HttpRequest) -> HttpResponse:
+    profile = CreatorProfile.objects.filter(user=_user(request)).first()
+    if profile is None:
+        return redirect("creator_become")
+    form = CreatorProfileUpdateForm(request.POST or None, request.FILES or None, instance=profile)
+    if request.method == "POST" and form.is_valid():
+        services.creator_profile_update(profile=profile, **form.cleaned_data)
+        messages.success(request, "Your creator profile is saved.")
+        return redirect(profile)
+    return render(request, "accounts/creator_edit.html", {"form": form, "profile": profile})
+
+
+def creator_page(request: HttpRequest, handle: str) -> HttpResponse:
+    profile = selectors.creator_get_by_handle(handle=handle)
+    if profile is None:
+        raise Http404("No creator with that handle.")
+    return render(request, "accounts/creator_page.html", {"profile": profile})

@@ -1,0 +1,6 @@
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def site(request: HttpRequest) -> dict[str, object]:
+    return {"PAYMENT_PROVIDER": settings.PAYMENT_PROVIDER, "SITE_NAME": "Coinshop"}

@@ -1,0 +1,23 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+from accounts import views as account_views
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("accounts.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("creator/become/", account_views.creator_become, name="creator_become"),
+    path("creator/profile/", account_views.creator_edit, name="creator_edit"),
+    path("stripe/", include("djstripe.urls", namespace="djstripe")),
+    re_path(r"^@(?P<handle>[a-z0-9_-]{3,30})/$", account_views.creator_page, name="creator_page"),
+]
+
+if settings.DEBUG:
+    urlpatterns += [re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]

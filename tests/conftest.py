@@ -1,0 +1,110 @@
+"""Fixtures shared by the whole suite: people, 2FA helpers, service requirements."""
+
+from __future__ import annotations
+
+import datetime
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts import services as account_services
+from accounts.models import CreatorProfile, User
+from coinshop.celery import app as celery_app
+
+PASSWORD = "correct-horse-battery-9"
+REQUIRE_SERVICES = os.environ.get("COINSHOP_REQUIRE_SERVICES") == "1"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``postgres`` tests skip on SQLite, except when the run promises real services: then they fail loudly."""
+    from django.conf import settings
+
+    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    has_broker = bool(settings.CELERY_BROKER_URL)
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres and not REQUIRE_SERVICES:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL; .ci/run does)"))
+        if "real_worker" in item.keywords and not has_broker and not REQUIRE_SERVICES:
+            item.add_marker(pytest.mark.skip(reason="needs a Celery broker (set CELERY_BROKER_URL; .ci/run does)"))
+
+
+@pytest.fixture(autouse=True)
+def _isolation(request: pytest.FixtureRequest, settings: Any, tmp_path: Any) -> Any:
+    """Fresh cache (rate limits, throttles) and media folder per test; tasks eager unless a real worker is asked for."""
+    cache.clear()
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    if REQUIRE_SERVICES:
+        if "postgres" in request.keywords:
+            assert connection.vendor == "postgresql", "COINSHOP_REQUIRE_SERVICES=1 but the database is not PostgreSQL"
+        if "real_worker" in request.keywords:
+            assert settings.CELERY_BROKER_URL, "COINSHOP_REQUIRE_SERVICES=1 but CELERY_BROKER_URL is not set"
+    eager_before = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = "real_worker" not in request.keywords
+    yield
+    celery_app.conf.task_always_eager = eager_before
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., User]:
+    counter = {"n": 0}
+
+    def make(
+        email: str | None = None,
+        *,
+        password: str = PASSWORD,
+        date_of_birth: datetime.date | None = datetime.date(1990, 1, 1),
+        verified: bool = True,
+        **extra: Any,
+    ) -> User:
+        counter["n"] += 1
+        email = email or f"person{counter['n']}@example.com"
+        user = User.objects.create_user(email=email, password=password, date_of_birth=date_of_birth, **extra)
+        EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def viewer(make_user: Callable[..., User]) -> User:
+    return make_user("viewer@example.com")
+
+
+@pytest.fixture
+def make_creator(make_user: Callable[..., User]) -> Callable[..., CreatorProfile]:
+    def make(handle: str = "creator", **kwargs: Any) -> CreatorProfile:
+        user = make_user(f"{handle}@example.com", **kwargs)
+        return CreatorProfile.objects.create(user=user, handle=handle, display_name=handle.title())
+
+    return make
+
+
+def totp_code(device: TOTPDevice, *, steps_ahead: int = 0) -> str:
+    """The code an authenticator app shows now (or ``steps_ahead`` 30-second steps later)."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = totp.time + steps_ahead * device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
+@pytest.fixture
+def enable_2fa() -> Callable[[User], tuple[TOTPDevice, list[str]]]:
+    """Give a person a confirmed TOTP device and ten backup codes, as the setup page does."""
+
+    def enable(user: User) -> tuple[TOTPDevice, list[str]]:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+        codes = account_services.otp_backup_codes_regenerate(user=user)
+        return device, codes
+
+    return enable
+
+
+def password_login(client: Client, email: str, password: str = PASSWORD) -> Any:
+    return client.post("/accounts/login/", {"login": email, "password": password})
