@@ -154,11 +154,9 @@ def otp_code_verify(*, user: User, code: str) -> Device:
                     "Too many wrong codes. Verification is paused for a little while; please try again soon."
                 )
             raise ValidationError("Verification is paused for now; please try again soon.")
-        if not device.verify_token(code):
-            failed = True
-        else:
-            failed = False
-    if failed:
+        # A wrong code must leave the throttle counter incremented, so fail after the transaction commits.
+        verified = device.verify_token(code)
+    if not verified:
         raise ValidationError("That code is not valid. Please check it and try again.")
     return device
 
