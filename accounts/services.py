@@ -161,28 +161,36 @@ def otp_code_verify(*, user: User, code: str) -> Device:
     return device
 
 
-@transaction.atomic
 def otp_totp_device_confirm(*, request: HttpRequest, user: User, device_id: int, code: str) -> list[str]:
     """Confirm a pending TOTP device with a code from the app; returns the ten new backup codes."""
-    device = TOTPDevice.objects.select_for_update().filter(pk=device_id, user=user, confirmed=False).first()
-    if device is None:
-        raise ValidationError("This setup has expired; please start again.")
     code = _normalize_code(code)
-    if not (code.isdigit() and len(code) == 6) or not device.verify_token(code):
+    codes: list[str] = []
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().filter(pk=device_id, user=user, confirmed=False).first()
+        if device is None:
+            raise ValidationError("This setup has expired; please start again.")
+        # A wrong code must leave the throttle counter incremented, so fail after the transaction commits.
+        verified = code.isdigit() and len(code) == 6 and device.verify_token(code)
+        if verified:
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            codes = otp_backup_codes_regenerate(user=user)
+    if not verified:
         raise ValidationError("That code is not valid. Check the time on your phone and enter the current code.")
-    device.confirmed = True
-    device.save(update_fields=["confirmed"])
-    codes = otp_backup_codes_regenerate(user=user)
     otp_session_mark_verified(request=request, device=device)
     return codes
 
 
-@transaction.atomic
 def otp_disable(*, user: User, code: str) -> None:
-    """Turn two-factor authentication off; needs a current code (authenticator or backup)."""
+    """Turn two-factor authentication off; needs a current code (authenticator or backup).
+
+    The code is checked in its own transaction, not inside one that a wrong code would roll back: the failure must
+    count towards the throttle, or this form would allow unlimited guessing.
+    """
     otp_code_verify(user=user, code=code)
-    TOTPDevice.objects.filter(user=user).delete()
-    StaticDevice.objects.filter(user=user).delete()
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        StaticDevice.objects.filter(user=user).delete()
 
 
 # --- deletion --------------------------------------------------------------------------------

@@ -106,5 +106,39 @@ def enable_2fa() -> Callable[[User], tuple[TOTPDevice, list[str]]]:
     return enable
 
 
+def fresh_totp_code(device: TOTPDevice) -> str:
+    """A code the device still accepts: the current one, or a later step's when the current one was already used
+    (django-otp refuses a step at or before ``last_t``; its tolerance accepts one step ahead)."""
+    device.refresh_from_db()
+    now_t = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).t()
+    steps_ahead = max(0, device.last_t + 1 - now_t)
+    assert steps_ahead <= device.tolerance, "this device's codes for now and the next step are both used up"
+    return totp_code(device, steps_ahead=steps_ahead)
+
+
 def password_login(client: Client, email: str, password: str = PASSWORD) -> Any:
     return client.post("/accounts/login/", {"login": email, "password": password})
+
+
+def otp_login(client: Client, email: str, code: str, *, next_url: str = "/") -> Any:
+    """Password login, then the code step (authenticator or backup code). Returns the code step's response."""
+    response = password_login(client, email)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/2fa/verify/"), response
+    return client.post("/accounts/2fa/verify/", {"code": code, "next": next_url})
+
+
+@pytest.fixture
+def real_celery_worker(transactional_db: None) -> Iterator[WorkController]:
+    """A real Celery worker (a thread, solo pool) consuming from ``CELERY_BROKER_URL`` for the test's duration.
+
+    Use it with ``@pytest.mark.real_worker`` and ``@pytest.mark.django_db(transaction=True)``: the worker has its own
+    database connection, so it only sees committed rows (and the test only sees the worker's rows once committed).
+    """
+    from celery.contrib.testing.worker import start_worker
+    from django.conf import settings
+
+    if not settings.CELERY_BROKER_URL:
+        pytest.fail("real_celery_worker needs CELERY_BROKER_URL (a real broker), e.g. redis://127.0.0.1:6379/15")
+    celery_app.conf.task_always_eager = False  # the autouse _isolation fixture restores it afterwards
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING") as worker:
+        yield worker
