@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime
 import os
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -18,6 +18,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import services as account_services
 from accounts.models import CreatorProfile, User
 from coinshop.celery import app as celery_app
+
+if TYPE_CHECKING:
+    from celery.worker import WorkController
 
 PASSWORD = "correct-horse-battery-9"
 REQUIRE_SERVICES = os.environ.get("COINSHOP_REQUIRE_SERVICES") == "1"

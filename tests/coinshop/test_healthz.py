@@ -12,15 +12,15 @@ def test_healthz_reports_each_configured_dependency(client, settings):
 
 
 @pytest.mark.django_db
-def test_healthz_is_503_when_a_configured_broker_does_not_answer(client, settings):
-    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+def test_healthz_is_503_when_a_configured_broker_does_not_answer(client, settings, monkeypatch):
+    dead_broker = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    settings.CELERY_BROKER_URL = dead_broker
+    # Celery reads the CELERY_BROKER_URL environment variable before its own configuration (the real-services run
+    # sets it), so point both at the dead broker.
+    monkeypatch.setenv("CELERY_BROKER_URL", dead_broker)
     from coinshop.celery import app
 
-    old = app.conf.broker_url
-    app.conf.broker_url = settings.CELERY_BROKER_URL
-    try:
-        response = client.get("/healthz")
-    finally:
-        app.conf.broker_url = old
+    monkeypatch.setattr(app.conf, "broker_url", dead_broker)
+    response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["checks"]["broker"].startswith("error")

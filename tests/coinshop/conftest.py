@@ -1,0 +1,47 @@
+"""Helpers for tests that must start Django afresh (settings are read once per process)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Variables a settings module reads that must not leak from the test run (or CI) into a fresh process.
+SETTINGS_VARIABLES = (
+    "DJANGO_SETTINGS_MODULE",
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "CELERY_BROKER_URL",
+    "REDIS_URL",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+)
+
+RunDjango = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def run_django() -> RunDjango:
+    """``run_django(args, settings=..., **env)`` runs ``python <args>`` from the repository in a clean environment."""
+
+    def run(args: list[str], *, settings: str, **env: str) -> subprocess.CompletedProcess[str]:
+        clean = {key: value for key, value in os.environ.items() if key not in SETTINGS_VARIABLES}
+        clean.update(env, DJANGO_SETTINGS_MODULE=settings)
+        return subprocess.run(  # noqa: S603 - our own interpreter and arguments
+            [sys.executable, *args],
+            cwd=REPO,
+            env=clean,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    return run
