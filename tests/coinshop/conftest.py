@@ -22,6 +22,7 @@ SETTINGS_VARIABLES = (
     "REDIS_URL",
     "SECURE_SSL_REDIRECT",
     "SECURE_HSTS_SECONDS",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",  # set for the browser tests; check --deploy rightly refuses it
 )
 
 RunDjango = Callable[..., subprocess.CompletedProcess[str]]
