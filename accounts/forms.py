@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Literal
 
 from django import forms
 from django.conf import settings
@@ -79,9 +80,8 @@ def _check_avatar(avatar: UploadedFile | None) -> UploadedFile | None:
 class CreatorProfileCreateForm(forms.ModelForm):
     handle = forms.CharField(
         max_length=30,
-        validators=[handle_validator],
         help_text="Your page will be at /@handle/. 3-30 lowercase letters, digits, '-' or '_'.",
-    )
+    )  # checked by clean_handle after lower-casing, so "Ada" becomes "ada" instead of an error
 
     class Meta:
         model = CreatorProfile
@@ -109,8 +109,11 @@ class CreatorProfileUpdateForm(forms.ModelForm):
             "avatar": {"invalid_image": "Upload a PNG, JPEG, GIF or WebP image; that file is not a picture."},
         }
 
-    def clean_avatar(self) -> UploadedFile | None:
+    def clean_avatar(self) -> UploadedFile | Literal[False] | None:
+        """A new image, ``False`` when "Clear" was ticked, ``None`` to keep the current one."""
         avatar = self.cleaned_data.get("avatar")
+        if avatar is False:
+            return False
         if avatar is not None and avatar == self.instance.avatar:  # unchanged
             return None
         return _check_avatar(avatar)

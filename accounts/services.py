@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import secrets
 import time
+from typing import Literal
 
 import django_otp
 from allauth.account.models import EmailAddress
@@ -77,15 +78,29 @@ def creator_profile_create(
 
 
 def creator_profile_update(
-    *, profile: CreatorProfile, display_name: str, bio: str, accepts_gifts: bool, avatar: UploadedFile | None = None
+    *,
+    profile: CreatorProfile,
+    display_name: str,
+    bio: str,
+    accepts_gifts: bool,
+    avatar: UploadedFile | Literal[False] | None = None,
 ) -> CreatorProfile:
+    """``avatar``: a new image, ``False`` to remove the current one, ``None`` to keep it. A replaced or removed
+    image file is deleted from storage once the change is committed."""
+    # From the database: a ModelForm has already put its cleaned values on ``profile``.
+    old_avatar_name = CreatorProfile.objects.filter(pk=profile.pk).values_list("avatar", flat=True).first() or ""
     profile.display_name = display_name
     profile.bio = bio
     profile.accepts_gifts = accepts_gifts
-    if avatar is not None:
+    if avatar is False:
+        profile.avatar = ""  # type: ignore[assignment]
+    elif avatar is not None:
         profile.avatar = avatar  # type: ignore[assignment]
     profile.full_clean()
     profile.save()
+    if old_avatar_name and profile.avatar.name != old_avatar_name:
+        storage = profile.avatar.storage
+        transaction.on_commit(lambda: storage.delete(old_avatar_name))
     return profile
 
 
