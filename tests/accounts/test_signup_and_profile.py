@@ -12,6 +12,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -465,3 +466,14 @@ def test_a_deleted_persons_email_can_sign_up_again(client, viewer, login):
 
     assert response.status_code == 302
     assert User.objects.filter(email="viewer@example.com").exclude(pk=viewer.pk).exists()
+
+
+def test_deletion_ends_the_persons_other_sessions_too(client, viewer, login):
+    other_browser = Client()
+    password_login(other_browser, viewer.email)
+    assert other_browser.get("/accounts/preferences/").status_code == 200
+    login(viewer)
+
+    assert _delete(client).status_code == 302
+
+    assert other_browser.get("/accounts/preferences/")["Location"].startswith("/accounts/login/")

@@ -438,3 +438,17 @@ def test_the_right_code_after_the_pause_resets_the_counter(client, with_2fa):
     assert response.status_code == 302
     device.refresh_from_db()
     assert device.throttling_failure_count == 0
+
+
+def test_the_code_step_lets_go_when_2fa_was_turned_off_meanwhile(client, with_2fa):
+    """Support removed the devices of someone who lost their phone while they sat on the code step."""
+    person, _, _ = with_2fa
+    password_login(client, person.email)
+    TOTPDevice.objects.filter(user=person).delete()
+    StaticDevice.objects.filter(user=person).delete()
+
+    response = client.get("/accounts/preferences/")
+
+    assert response.status_code == 200
+    assert "<h1>Preferences</h1>" in response.content.decode()
+    assert client.get("/accounts/2fa/verify/?next=/accounts/2fa/")["Location"] == "/accounts/2fa/"
