@@ -12,6 +12,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("wallet/", include("wallet.urls")),
     path("accounts/", include("allauth.urls")),
     path("creator/become/", account_views.creator_become, name="creator_become"),
     path("creator/profile/", account_views.creator_edit, name="creator_edit"),

@@ -108,7 +108,6 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=120)}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
-_ = crontab  # periodic tasks are added by the apps' issues
 
 # --- Auth, allauth, django-otp ------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -197,3 +196,21 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- Wallet ----------------------------------------------------------------------------------
+LEDGER_DIAMOND_SHARDS = env.int("LEDGER_DIAMOND_SHARDS", default=8)
+CUSTOM_COINS_MIN = env.int("CUSTOM_COINS_MIN", default=30)
+CUSTOM_COINS_MAX = env.int("CUSTOM_COINS_MAX", default=250_000)
+CUSTOM_COIN_PRICE = Decimal(env.str("CUSTOM_COIN_PRICE", default="0.0145"))  # per coin, in CURRENCY
+PURCHASE_EXPIRY_MINUTES = env.int("PURCHASE_EXPIRY_MINUTES", default=30)
+BUDGET_RAISE_DELAY_HOURS = 24
+WEBHOOK_TOLERANCE_SECONDS = 300
+# The sandbox provider signs its webhooks with this secret (a test-mode secret: no real money moves).
+SANDBOX_WEBHOOK_SECRET = env.str("SANDBOX_WEBHOOK_SECRET", default="whsec_sandbox_coinshop_test_mode_only")
+SANDBOX_DELAY_SECONDS = env.int("SANDBOX_DELAY_SECONDS", default=4)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "expire-stale-purchases": {"task": "wallet.tasks.purchases_expire_stale_task", "schedule": 300.0},
+        "ledger-check": {"task": "wallet.tasks.ledger_check_task", "schedule": crontab(minute=7)},
+    }
+)

@@ -3,6 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 import accounts.demo
+import wallet.demo
 
 
 class Command(BaseCommand):
@@ -12,4 +13,6 @@ class Command(BaseCommand):
         lines = accounts.demo.seed()
         self.stdout.write(self.style.SUCCESS("Demo data is loaded. Demo logins (email / password / role):"))
         for line in lines:
+            self.stdout.write(line)
+        for line in wallet.demo.seed():
             self.stdout.write(line)

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.wallet_home, name="wallet"),
+    path("export.csv", views.wallet_export, name="wallet_export"),
+    path("recharge/", views.recharge, name="recharge"),
+    path("recharge/review/", views.recharge_review, name="recharge_review"),
+    path("recharge/confirm/", views.recharge_confirm, name="recharge_confirm"),
+    path("purchases/", views.purchase_list, name="purchase_list"),
+    path("purchases/<uuid:public_id>/", views.purchase_status, name="purchase_status"),
+    path("purchases/<uuid:public_id>/status.json", views.purchase_status_json, name="purchase_status_json"),
+    path("budget/", views.budget, name="budget"),
+    path("sandbox/checkout/<str:payment_id>/", views.sandbox_checkout, name="sandbox_checkout"),
+    path("webhooks/sandbox/", views.sandbox_webhook, name="sandbox_webhook"),
+]

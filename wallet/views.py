@@ -1,0 +1,297 @@
+"""Thin wallet views: parse, call one service or selector, render."""
+
+from __future__ import annotations
+
+import csv
+import uuid
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from accounts.models import User
+
+from . import selectors, services, tasks
+from .forms import BudgetForm, HistoryFilterForm, RechargeForm, SandboxCheckoutForm
+from .models import Asset, Purchase, PurchaseStatus, SandboxPayment
+from .providers import WebhookError
+from .providers.sandbox import sandbox_payment_complete
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+@login_required
+def wallet_home(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = HistoryFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    entries = selectors.ledger_entry_list(user=user, **{k: v for k, v in filters.items() if v})
+    page = Paginator(entries, 25).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "wallet/home.html",
+        {
+            "coins": selectors.wallet_balance_get(user=user, asset=Asset.COIN),
+            "diamonds": selectors.wallet_balance_get(user=user, asset=Asset.DIAMOND),
+            "is_creator": hasattr(user, "creator"),
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "budget_left": services.budget_remaining(user=user),
+            "budget_limit": services.budget_effective_limit(user=user),
+            "debt": services.user_open_debt_coins(user=user),
+        },
+    )
+
+
+@login_required
+def wallet_export(request: HttpRequest) -> StreamingHttpResponse:
+    """CSV of one's own entries (the same filters as the history)."""
+    user = _user(request)
+    form = HistoryFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    entries = selectors.ledger_entry_list(user=user, **{k: v for k, v in filters.items() if v})
+
+    class Echo:
+        def write(self, value: str) -> str:
+            return value
+
+    writer = csv.writer(Echo())
+
+    def rows():  # type: ignore[no-untyped-def]
+        yield writer.writerow(["date (UTC)", "transaction", "kind", "asset", "amount", "memo"])
+        for e in entries.iterator(chunk_size=500):
+            t = e.transaction
+            yield writer.writerow([t.created_at.isoformat(), t.pk, t.get_kind_display(), e.asset, e.amount, t.memo])
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="coinshop-history.csv"'
+    return response
+
+
+def _package_rows() -> list[dict[str, object]]:
+    return [
+        {
+            "package": p,
+            "per_100": selectors.price_per_100_minor(coins=p.coins, price_minor=p.price_minor),
+        }
+        for p in selectors.coin_package_list()
+    ]
+
+
+@login_required
+def recharge(request: HttpRequest) -> HttpResponse:
+    packages = selectors.coin_package_list()
+    form = RechargeForm(request.GET or None, packages=packages)
+    return render(
+        request,
+        "wallet/recharge.html",
+        {
+            "form": form,
+            "rows": _package_rows(),
+            "block_reason": services.user_purchase_block_reason(user=_user(request)),
+            "coins": selectors.wallet_balance_get(user=_user(request)),
+        },
+    )
+
+
+@login_required
+def recharge_review(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    packages = selectors.coin_package_list()
+    form = RechargeForm(request.GET, packages=packages)
+    error = None
+    quote = None
+    if form.is_valid():
+        try:
+            quote = services.recharge_quote(
+                package_id=form.cleaned_data["package"],
+                custom_coins=form.cleaned_data["coins"],
+                payment_method=form.cleaned_data["method"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    if quote is None:
+        return render(
+            request,
+            "wallet/recharge.html",
+            {
+                "form": form,
+                "rows": _package_rows(),
+                "block_reason": None,
+                "coins": selectors.wallet_balance_get(user=user),
+            },
+            status=400,
+        )
+    remaining = services.budget_remaining(user=user)
+    error = services.user_purchase_block_reason(user=user)
+    if error is None and remaining is not None and quote.price_minor > remaining:
+        error = (
+            f"This purchase is over your monthly budget: {Decimal(remaining) / 100:.2f} {quote.currency} is left "
+            "this month. Choose a smaller package or change your budget."
+        )
+    return render(
+        request,
+        "wallet/review.html",
+        {
+            "quote": quote,
+            "method_label": dict(form.fields["method"].choices)[quote.payment_method],
+            "budget_left": remaining,
+            "error": error,
+            "idempotency_key": uuid.uuid4(),
+            "query": request.GET.urlencode(),
+        },
+        status=400 if error else 200,
+    )
+
+
+@login_required
+@require_POST
+def recharge_confirm(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = RechargeForm(request.POST, packages=selectors.coin_package_list())
+    try:
+        key = uuid.UUID(request.POST.get("idempotency_key", ""))
+    except ValueError:
+        key = None
+    if not form.is_valid() or key is None:
+        messages.error(request, "That recharge choice was not valid; please choose again.")
+        return redirect("recharge")
+    try:
+        quote = services.recharge_quote(
+            package_id=form.cleaned_data["package"],
+            custom_coins=form.cleaned_data["coins"],
+            payment_method=form.cleaned_data["method"],
+        )
+        purchase = services.purchase_create(user=user, quote=quote, idempotency_key=key)
+        if purchase.status != PurchaseStatus.PENDING or purchase.provider_ref:
+            return redirect("purchase_status", public_id=purchase.public_id)
+        url = services.purchase_checkout_start(purchase=purchase, base_url=request.build_absolute_uri("/")[:-1])
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("recharge")
+    return HttpResponseRedirect(url)
+
+
+def _own_purchase(request: HttpRequest, public_id: uuid.UUID) -> Purchase:
+    purchase = Purchase.objects.filter(public_id=public_id, user=_user(request)).first()
+    if purchase is None:
+        raise Http404("No such purchase.")
+    return purchase
+
+
+def _status_payload(purchase: Purchase) -> dict[str, object]:
+    return {
+        "status": purchase.status,
+        "label": purchase.get_status_display(),
+        "reason": purchase.failure_reason,
+        "coins": purchase.coins,
+        "balance": selectors.wallet_balance_get(user=purchase.user_id),
+        "final": purchase.status != PurchaseStatus.PENDING,
+    }
+
+
+@login_required
+def purchase_status(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    purchase = _own_purchase(request, public_id)
+    if request.GET.get("cancelled") and purchase.status == PurchaseStatus.PENDING:
+        purchase = services.purchase_cancel(purchase=purchase)
+    return render(request, "wallet/status.html", {"purchase": purchase, "state": _status_payload(purchase)})
+
+
+@never_cache
+@login_required
+def purchase_status_json(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
+    """Polled by the status page. While pending, it asks for a re-check with the provider (at most every 2 s)."""
+    purchase = _own_purchase(request, public_id)
+    if purchase.status == PurchaseStatus.PENDING and cache.add(f"purchase-recheck-{purchase.pk}", 1, timeout=2):
+        tasks.purchase_confirm_task.delay(purchase.pk)
+        purchase.refresh_from_db()
+    return JsonResponse(_status_payload(purchase))
+
+
+@login_required
+def purchase_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.purchase_list(user=_user(request)), 20).get_page(request.GET.get("page"))
+    return render(request, "wallet/purchases.html", {"page": page})
+
+
+@login_required
+def budget(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    limit = services.budget_effective_limit(user=user)
+    initial = {"limit": None if limit is None else Decimal(limit) / 100}
+    form = BudgetForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        value = form.cleaned_data["limit"]
+        saved = services.budget_set(user=user, limit_minor=None if value is None else services.money_to_minor(value))
+        if saved.pending_effective_at:
+            messages.info(request, "Your higher limit takes effect in 24 hours; until then the current one applies.")
+        else:
+            messages.success(request, "Your monthly budget is saved and applies now.")
+        return redirect("budget")
+    from .models import RechargeBudget
+
+    return render(
+        request,
+        "wallet/budget.html",
+        {
+            "form": form,
+            "limit": limit,
+            "left": services.budget_remaining(user=user),
+            "pending": RechargeBudget.objects.filter(user=user, pending_effective_at__isnull=False).first(),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def sandbox_checkout(request: HttpRequest, payment_id: str) -> HttpResponse:
+    """The sandbox provider's TEST MODE checkout page."""
+    payment = SandboxPayment.objects.filter(pk=payment_id).first()
+    purchase = Purchase.objects.filter(public_id=payment.purchase_public_id).first() if payment else None
+    if payment is None or purchase is None or purchase.user_id != request.user.pk:
+        raise Http404("No such test checkout.")
+    form = SandboxCheckoutForm(request.POST or None, initial={"outcome": "succeed"})
+    if request.method == "POST" and form.is_valid():
+        try:
+            sandbox_payment_complete(
+                payment_id=payment.pk,
+                outcome=form.cleaned_data["outcome"],
+                decline_reason=form.cleaned_data["decline_reason"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return redirect("purchase_status", public_id=purchase.public_id)
+    return render(
+        request,
+        "wallet/sandbox_checkout.html",
+        {"form": form, "payment": payment, "purchase": purchase},
+        status=400 if form.errors else 200,
+    )
+
+
+@csrf_exempt
+@require_POST
+def sandbox_webhook(request: HttpRequest) -> JsonResponse:
+    """Where the sandbox provider's signed events arrive (the same handling as Stripe's)."""
+    try:
+        result = services.webhook_receive(
+            provider="sandbox", payload=request.body, headers={k.lower(): v for k, v in request.headers.items()}
+        )
+    except WebhookError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    return JsonResponse({"result": result})
