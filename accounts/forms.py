@@ -15,7 +15,7 @@ from django.utils import timezone
 from . import services
 from .models import CreatorProfile, GiftVisibility, User, handle_validator
 
-AVATAR_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
+AVATAR_FORMATS = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "WEBP": "webp"}  # Pillow's format -> stored extension
 
 
 class SignupExtraForm(forms.Form):
@@ -72,12 +72,24 @@ def _check_avatar(avatar: UploadedFile | None) -> UploadedFile | None:
         limit_mb = settings.AVATAR_MAX_BYTES / (1024 * 1024)
         raise ValidationError(f"The avatar is too large: the limit is {limit_mb:g} MB.")
     image = getattr(avatar, "image", None)  # set by ImageField after Pillow opened it
-    if image is None or (image.format or "").upper() not in AVATAR_FORMATS:
+    image_format = (getattr(image, "format", None) or "").upper()
+    if image_format not in AVATAR_FORMATS:
         raise ValidationError("Upload a PNG, JPEG, GIF or WebP image.")
+    # Store it under its real format, whatever it was called: "x.html" would be served as a web page, "x.pdf" as a
+    # PDF, and a file without an extension would be refused by the model's extension check.
+    avatar.name = f"avatar.{AVATAR_FORMATS[image_format]}"
     return avatar
 
 
-class CreatorProfileCreateForm(forms.ModelForm):
+class _AvatarForm(forms.ModelForm):
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        # The content decides, not the file name: _check_avatar asks Pillow for the format and renames the file.
+        # (Django's extension check would refuse a phone's "IMG_0042" and accept a picture named "x.pdf".)
+        self.fields["avatar"].validators = []
+
+
+class CreatorProfileCreateForm(_AvatarForm):
     handle = forms.CharField(
         max_length=30,
         help_text="Your page will be at /@handle/. 3-30 lowercase letters, digits, '-' or '_'.",
@@ -101,7 +113,7 @@ class CreatorProfileCreateForm(forms.ModelForm):
         return _check_avatar(self.cleaned_data.get("avatar"))
 
 
-class CreatorProfileUpdateForm(forms.ModelForm):
+class CreatorProfileUpdateForm(_AvatarForm):
     class Meta:
         model = CreatorProfile
         fields = ["display_name", "bio", "avatar", "accepts_gifts"]

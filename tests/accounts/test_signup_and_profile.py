@@ -266,6 +266,33 @@ def test_an_oversized_avatar_is_refused(client, make_user, login, settings):
     assert not list(Path(settings.MEDIA_ROOT).rglob("*.png"))
 
 
+@pytest.mark.parametrize(
+    ("name", "image_format", "stored_suffix"),
+    [
+        ("avatar.html", "PNG", ".png"),
+        ("avatar.pdf", "PNG", ".png"),
+        ("IMG_0042", "PNG", ".png"),
+        ("avatar.PNG.js", "PNG", ".png"),
+        ("photo.png", "JPEG", ".jpg"),
+    ],
+)
+def test_an_avatar_is_stored_under_its_real_format_whatever_its_name(
+    client, make_user, login, name, image_format, stored_suffix
+):
+    """A picture named .html would be served as a web page from the site's own origin, one named .pdf as a PDF;
+    a phone's file without an extension is still a picture."""
+    login(make_user("ada@example.com"))
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (10, 20, 30)).save(buffer, format=image_format)
+
+    response = _become(client, avatar=SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png"))
+
+    assert response.status_code == 302
+    stored = Path(CreatorProfile.objects.get().avatar.path)
+    assert stored.suffix == stored_suffix
+    assert stored.is_file()
+
+
 def test_a_creator_edits_their_profile(client, make_creator, login):
     profile = make_creator("ada")
     login(profile.user)
