@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
     reject_on_worker_lost=True,
     autoretry_for=(ProviderError,),
     retry_backoff=2,
-    retry_backoff_max=120,
+    retry_backoff_max=60,
     max_retries=8,
 )
 def purchase_confirm_task(self: object, purchase_id: int) -> str:

@@ -105,7 +105,14 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 # Redis redelivers unacknowledged tasks after this many seconds (STACK.md): keep it short.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=120)}
+# A task a dead worker held is given to another worker once it is this old (seconds); every countdown and retry
+# delay must stay below it, or a live worker's delayed task would be delivered twice (harmless, but wasteful).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=120),
+    # How often (seconds) a worker looks for such abandoned tasks; kombu's default is every 100 s.
+    "unacked_restore_interval": env.int("CELERY_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": 1,
+}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 

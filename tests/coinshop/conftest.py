@@ -35,7 +35,7 @@ def run_django() -> RunDjango:
     def run(args: list[str], *, settings: str, **env: str) -> subprocess.CompletedProcess[str]:
         clean = {key: value for key, value in os.environ.items() if key not in SETTINGS_VARIABLES}
         clean.update(env, DJANGO_SETTINGS_MODULE=settings)
-        return subprocess.run(  # noqa: S603 - our own interpreter and arguments
+        return subprocess.run(
             [sys.executable, *args],
             cwd=REPO,
             env=clean,
