@@ -57,6 +57,12 @@ class DisableTwoFactorForm(OTPCodeForm):
 
 
 class PreferencesForm(forms.Form):
+    nickname = forms.CharField(
+        label="Nickname",
+        max_length=40,
+        required=False,
+        help_text="Shown next to your public gifts and on leaderboards. Never your email.",
+    )
     default_gift_visibility = forms.ChoiceField(
         label="Default gift visibility", choices=GiftVisibility.choices, widget=forms.RadioSelect
     )

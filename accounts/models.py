@@ -48,6 +48,9 @@ class User(AbstractUser):
         max_length=10, choices=GiftVisibility.choices, default=GiftVisibility.PUBLIC
     )
     show_on_leaderboards = models.BooleanField(default=True)
+    nickname = models.CharField(
+        max_length=40, blank=True, help_text="The name others see next to your public gifts (never your email)."
+    )
     is_frozen = models.BooleanField(
         default=False, help_text="Frozen accounts may log in and watch, but not buy, gift or request payouts."
     )
@@ -74,6 +77,14 @@ class User(AbstractUser):
     def is_adult(self) -> bool:
         age = self.age_on(timezone.localdate())
         return age is not None and age >= settings.ADULT_AGE
+
+    @property
+    def public_name(self) -> str:
+        """What other people see: the creator name, the nickname, or a neutral label. Never the email."""
+        creator = getattr(self, "creator", None)
+        if creator is not None:
+            return str(creator.display_name)
+        return self.nickname or f"Viewer {self.pk}"
 
     @property
     def is_deleted(self) -> bool:

@@ -48,12 +48,15 @@ def user_is_email_verified(*, user: User) -> bool:
     return EmailAddress.objects.filter(user=user, verified=True, primary=True).exists()
 
 
-def user_preferences_update(*, user: User, default_gift_visibility: str, show_on_leaderboards: bool) -> User:
+def user_preferences_update(
+    *, user: User, default_gift_visibility: str, show_on_leaderboards: bool, nickname: str = ""
+) -> User:
     if default_gift_visibility not in GiftVisibility.values:
         raise ValidationError("Choose public or anonymous.")
     user.default_gift_visibility = default_gift_visibility
     user.show_on_leaderboards = show_on_leaderboards
-    user.save(update_fields=["default_gift_visibility", "show_on_leaderboards"])
+    user.nickname = nickname.strip()
+    user.save(update_fields=["default_gift_visibility", "show_on_leaderboards", "nickname"])
     return user
 
 
@@ -234,6 +237,7 @@ def user_delete(*, user: User) -> None:
         StaticDevice.objects.filter(user=user).delete()
         user.email = f"deleted-{user.pk}@deleted.invalid"
         user.date_of_birth = None
+        user.nickname = ""
         user.is_active = False
         user.is_staff = False
         user.is_superuser = False

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -161,6 +161,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     initial = {
         "default_gift_visibility": user.default_gift_visibility,
         "show_on_leaderboards": user.show_on_leaderboards,
+        "nickname": user.nickname,
     }
     form = PreferencesForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -216,10 +217,3 @@ def creator_edit(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Your creator profile is saved.")
         return redirect(profile)
     return render(request, "accounts/creator_edit.html", {"form": form, "profile": profile})
-
-
-def creator_page(request: HttpRequest, handle: str) -> HttpResponse:
-    profile = selectors.creator_get_by_handle(handle=handle)
-    if profile is None:
-        raise Http404("No creator with that handle.")
-    return render(request, "accounts/creator_page.html", {"profile": profile})

@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 
 from accounts import views as account_views
+from gifts import views as gift_views
 
 from . import views
 
@@ -17,7 +18,8 @@ urlpatterns = [
     path("creator/become/", account_views.creator_become, name="creator_become"),
     path("creator/profile/", account_views.creator_edit, name="creator_edit"),
     path("stripe/", include("djstripe.urls", namespace="djstripe")),
-    re_path(r"^@(?P<handle>[a-z0-9_-]{3,30})/$", account_views.creator_page, name="creator_page"),
+    re_path(r"^@(?P<handle>[a-z0-9_-]{3,30})/$", gift_views.creator_page, name="creator_page"),
+    path("", include("gifts.urls")),
 ]
 
 if settings.DEBUG:

@@ -11,7 +11,11 @@ from coinshop.celery import app as celery_app
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")
+    from accounts.models import CreatorProfile
+    from gifts.selectors import events_current, live_sessions_now
+
+    creators = CreatorProfile.objects.filter(user__is_active=True).order_by("handle")[:24]
+    return render(request, "home.html", {"live": live_sessions_now(), "events": events_current(), "creators": creators})
 
 
 def _check_database() -> str:

@@ -221,3 +221,10 @@ CELERY_BEAT_SCHEDULE.update(
         "ledger-check": {"task": "wallet.tasks.ledger_check_task", "schedule": crontab(minute=7)},
     }
 )
+
+# --- Gifts -----------------------------------------------------------------------------------
+GIFT_MAX_QUANTITY = env.int("GIFT_MAX_QUANTITY", default=99)
+GIFT_UNDO_MIN_COINS = env.int("GIFT_UNDO_MIN_COINS", default=1000)
+GIFT_UNDO_SECONDS = env.int("GIFT_UNDO_SECONDS", default=5)
+GIFT_COMBO_SECONDS = 10
+CELERY_BEAT_SCHEDULE["finalize-gifts"] = {"task": "gifts.tasks.gift_sends_finalize_task", "schedule": 60.0}

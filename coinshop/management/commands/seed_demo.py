@@ -3,6 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 import accounts.demo
+import gifts.demo
 import wallet.demo
 
 
@@ -15,4 +16,6 @@ class Command(BaseCommand):
         for line in lines:
             self.stdout.write(line)
         for line in wallet.demo.seed():
+            self.stdout.write(line)
+        for line in gifts.demo.seed():
             self.stdout.write(line)

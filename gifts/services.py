@@ -1,0 +1,198 @@
+"""Gift writes: sending (one ledger transaction), the undo window for large gifts, live sessions.
+
+``gift_send`` is the hot path of the whole platform (a popular live stream gifts one creator many times a
+second): it reads what it needs once, then makes one database transaction whose only locked person row is the
+sender's coin account; the creator's diamonds land on a random balance shard (``wallet.ledger``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import CreatorProfile, GiftVisibility, User
+from wallet.models import Asset, SystemAccount, TransactionKind
+from wallet.services import (
+    InsufficientFunds,
+    Posting,
+    ledger_account_for_user,
+    ledger_system_account,
+    ledger_transaction_post,
+    user_open_debt_coins,
+)
+
+from .models import Gift, GiftSend, GiftSendStatus, LiveSession
+from .realtime import live_event_publish
+
+
+class GiftRefused(ValidationError):
+    """A gift that may not be sent, with the reason in words. Nothing was written."""
+
+
+def gift_diamonds_for(*, coins: int) -> int:
+    return coins * settings.DIAMONDS_PER_COIN
+
+
+def gift_sale_problem(*, gift: Gift, at: datetime) -> str | None:
+    if not gift.active:
+        return f"The {gift.name} gift is not on sale."
+    event = gift.event
+    if event is not None:
+        if at < event.starts_at:
+            return f"The {gift.name} gift goes on sale when {event.name} starts."
+        if at >= event.ends_at:
+            return f"The {gift.name} gift was only on sale during {event.name}, which has ended."
+    return None
+
+
+def _sender_problem(*, sender: User, creator: CreatorProfile) -> str | None:
+    if not sender.is_authenticated:
+        return "Log in to send gifts."
+    if creator.user_id == sender.pk:
+        return "You cannot send gifts to yourself."
+    if not sender.is_adult:
+        return "You must be 18 or older to send gifts."
+    if sender.is_frozen:
+        return "Your account is restricted, so you cannot send gifts. Contact support."
+    if user_open_debt_coins(user=sender):
+        return "Your account owes coins after a refund or chargeback, so it cannot send gifts until that is settled."
+    if not creator.accepts_gifts or not creator.user.is_active:
+        return f"{creator.display_name} does not accept gifts right now."
+    return None
+
+
+def gift_send(
+    *,
+    sender: User,
+    creator: CreatorProfile,
+    gift: Gift,
+    quantity: int = 1,
+    visibility: str | None = None,
+    live_session: LiveSession | None = None,
+    idempotency_key: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> GiftSend:
+    """Send ``quantity`` of ``gift`` to ``creator``: debit coins, credit diamonds, record it. All or nothing."""
+    now = now or timezone.now()
+    if type(quantity) is not int or not 1 <= quantity <= settings.GIFT_MAX_QUANTITY:
+        raise GiftRefused(f"Choose a quantity from 1 to {settings.GIFT_MAX_QUANTITY}.")
+    visibility = visibility or sender.default_gift_visibility
+    if visibility not in GiftVisibility.values:
+        raise GiftRefused("Choose public or anonymous.")
+    problem = gift_sale_problem(gift=gift, at=now) or _sender_problem(sender=sender, creator=creator)
+    if problem:
+        raise GiftRefused(problem)
+    if live_session is not None and (live_session.creator_id != creator.pk or not live_session.is_live):
+        raise GiftRefused("This live stream has ended.")
+    coins = gift.coin_cost * quantity
+    diamonds = gift_diamonds_for(coins=coins)
+    public_id = idempotency_key or uuid.uuid4()
+    large = coins >= settings.GIFT_UNDO_MIN_COINS
+    sender_account = ledger_account_for_user(user=sender, asset=Asset.COIN)
+    creator_account = ledger_account_for_user(user=creator.user_id, asset=Asset.DIAMOND)
+    try:
+        with transaction.atomic():
+            send = GiftSend.objects.create(
+                public_id=public_id,
+                sender=sender,
+                creator=creator,
+                gift=gift,
+                live_session=live_session,
+                quantity=quantity,
+                coins=coins,
+                diamonds=diamonds,
+                visibility=visibility,
+                status=GiftSendStatus.UNDOABLE if large else GiftSendStatus.FINAL,
+                undo_until=now + timedelta(seconds=settings.GIFT_UNDO_SECONDS) if large else None,
+                created_at=now,
+            )
+            ledger_transaction_post(
+                kind=TransactionKind.GIFT,
+                idempotency_key=f"gift-{public_id}",
+                postings=[
+                    Posting(sender_account, -coins),
+                    Posting(ledger_system_account(code=SystemAccount.COIN_SINK), coins),
+                    Posting(creator_account, diamonds),
+                    Posting(ledger_system_account(code=SystemAccount.DIAMOND_ISSUANCE), -diamonds),
+                ],
+                reference=("gift_send", public_id),
+                memo=f"{quantity} x {gift.name} to @{creator.handle}",
+            )
+    except InsufficientFunds as exc:
+        raise GiftRefused(
+            f"Not enough coins: this gift costs {coins:,} coins. Recharge to send it.", code="insufficient_funds"
+        ) from exc
+    except IntegrityError:
+        existing = GiftSend.objects.filter(public_id=public_id, sender=sender).first()
+        if existing is None:
+            raise
+        return existing  # the same form submitted twice: it was sent once
+    if live_session is not None:
+        transaction.on_commit(lambda: live_event_publish(session_id=live_session.pk, kind="gift"))
+    return send
+
+
+def gift_undo(*, send: GiftSend, by: User, now: datetime | None = None) -> GiftSend:
+    """Cancel a large gift inside its undo window: the coins come back exactly, the diamonds leave again."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        send = GiftSend.objects.select_for_update().select_related("creator", "gift").get(pk=send.pk)
+        if send.sender_id != by.pk:
+            raise GiftRefused("Only the sender can cancel a gift.")
+        if send.status == GiftSendStatus.CANCELLED:
+            return send
+        if send.status != GiftSendStatus.UNDOABLE or send.undo_until is None or now >= send.undo_until:
+            raise GiftRefused("This gift is final and can no longer be cancelled.")
+        ledger_transaction_post(
+            kind=TransactionKind.GIFT_UNDO,
+            idempotency_key=f"gift-{send.public_id}-undo",
+            postings=[
+                Posting(ledger_account_for_user(user=send.sender_id, asset=Asset.COIN), send.coins),
+                Posting(ledger_system_account(code=SystemAccount.COIN_SINK), -send.coins),
+                Posting(ledger_account_for_user(user=send.creator.user_id, asset=Asset.DIAMOND), -send.diamonds),
+                Posting(ledger_system_account(code=SystemAccount.DIAMOND_ISSUANCE), send.diamonds),
+            ],
+            reference=("gift_send", send.public_id),
+            memo=f"Cancelled: {send.quantity} x {send.gift.name}",
+        )
+        send.status = GiftSendStatus.CANCELLED
+        send.save(update_fields=["status"])
+    if send.live_session_id:
+        session_id = send.live_session_id
+        transaction.on_commit(lambda: live_event_publish(session_id=session_id, kind="undo"))
+    return send
+
+
+def gift_sends_finalize(*, now: datetime | None = None) -> int:
+    """Mark large gifts whose undo window has passed as final (bookkeeping; the window itself is checked by time)."""
+    now = now or timezone.now()
+    return GiftSend.objects.filter(status=GiftSendStatus.UNDOABLE, undo_until__lte=now).update(
+        status=GiftSendStatus.FINAL
+    )
+
+
+def live_session_start(*, creator: CreatorProfile, title: str) -> LiveSession:
+    title = title.strip()
+    if not title:
+        raise ValidationError("Give your live stream a title.")
+    if not creator.user.is_adult:
+        raise ValidationError("You must be 18 or older to go live and earn gifts.")
+    try:
+        with transaction.atomic():
+            return LiveSession.objects.create(creator=creator, title=title[:120])
+    except IntegrityError as exc:
+        raise ValidationError("You are already live; end that stream first.") from exc
+
+
+def live_session_end(*, session: LiveSession, by: User) -> LiveSession:
+    if session.creator.user_id != by.pk:
+        raise ValidationError("Only the creator can end this stream.")
+    LiveSession.objects.filter(pk=session.pk, ended_at__isnull=True).update(ended_at=timezone.now())
+    session.refresh_from_db()
+    live_event_publish(session_id=session.pk, kind="ended")
+    return session

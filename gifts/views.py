@@ -1,0 +1,261 @@
+"""Thin gift views: the creator page and live room (with the gift panel), sending, undo, feeds, histories."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from accounts.models import CreatorProfile, User
+from accounts.selectors import creator_get_by_handle
+from wallet.selectors import wallet_balance_get
+
+from . import realtime, selectors, services
+from .forms import GiftSendForm, LiveStartForm
+from .models import Gift, GiftSend, LiveSession
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _panel_context(request: HttpRequest, creator: CreatorProfile) -> dict[str, object]:
+    user = request.user
+    visibility = user.default_gift_visibility if user.is_authenticated else "public"  # type: ignore[union-attr]
+    return {
+        "panel": selectors.gift_panel(),
+        "rates": selectors.rates(),
+        "send_form": GiftSendForm(initial={"visibility": visibility, "quantity": 1, "idempotency_key": uuid.uuid4()}),
+        "coins": wallet_balance_get(user=user.pk) if user.is_authenticated else None,
+        "is_own_page": user.is_authenticated and creator.user_id == user.pk,
+    }
+
+
+def creator_page(request: HttpRequest, handle: str) -> HttpResponse:
+    creator = creator_get_by_handle(handle=handle)
+    if creator is None:
+        raise Http404("No creator with that handle.")
+    live = LiveSession.objects.filter(creator=creator, ended_at__isnull=True).first()
+    return render(
+        request,
+        "gifts/creator_page.html",
+        {
+            "profile": creator,
+            "live": live,
+            "board_all": selectors.leaderboard_for_creator(creator=creator),
+            "board_30": selectors.leaderboard_for_creator(creator=creator, days=30),
+            **_panel_context(request, creator),
+        },
+    )
+
+
+def live_room(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = get_object_or_404(LiveSession.objects.select_related("creator", "creator__user"), pk=session_id)
+    feed = selectors.live_feed(session=session)
+    return render(
+        request,
+        "gifts/live_room.html",
+        {
+            "session": session,
+            "profile": session.creator,
+            "feed": feed,
+            "last_id": feed[-1]["id"] if feed else 0,
+            "board": selectors.leaderboard_for_session(session=session),
+            "sse": realtime.realtime_enabled(),
+            **_panel_context(request, session.creator),
+        },
+    )
+
+
+@never_cache
+def live_feed(request: HttpRequest, session_id: int) -> JsonResponse:
+    session = get_object_or_404(LiveSession, pk=session_id)
+    try:
+        after = max(0, int(request.GET.get("after", "0")))
+    except ValueError:
+        after = 0
+    return JsonResponse(
+        {
+            "gifts": selectors.live_feed(session=session, after_id=after),
+            "leaderboard": selectors.leaderboard_for_session(session=session),
+            "live": session.is_live,
+        }
+    )
+
+
+def live_events(request: HttpRequest, session_id: int) -> HttpResponse:
+    """Server-Sent Events (with Redis). Without Redis the page polls ``live_feed`` instead."""
+    session = get_object_or_404(LiveSession, pk=session_id)
+    if not realtime.realtime_enabled():
+        return HttpResponse("Real-time events need REDIS_URL; poll the feed instead.", status=404)
+    response = StreamingHttpResponse(
+        realtime.live_event_stream(session_id=session.pk), content_type="text/event-stream"
+    )
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+def _back(request: HttpRequest, creator: CreatorProfile) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return creator.get_absolute_url()
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _send_from_form(request: HttpRequest, creator: CreatorProfile) -> GiftSend | str:
+    """Parse the gift form and send; returns the send, or the reason it was refused, in words."""
+    form = GiftSendForm(request.POST)
+    if not form.is_valid():
+        return str(next(iter(form.errors.values()))[0])
+    gift = Gift.objects.select_related("event").filter(pk=form.cleaned_data["gift"]).first()
+    if gift is None:
+        return "That gift does not exist."
+    session = None
+    session_id = request.POST.get("live_session", "")
+    if session_id:
+        session = LiveSession.objects.filter(pk=int(session_id) if session_id.isdigit() else 0).first()
+        if session is None:
+            return "That live stream does not exist."
+    try:
+        return services.gift_send(
+            sender=_user(request),
+            creator=creator,
+            gift=gift,
+            quantity=form.cleaned_data["quantity"],
+            visibility=form.cleaned_data["visibility"],
+            live_session=session,
+            idempotency_key=form.cleaned_data["idempotency_key"],
+        )
+    except ValidationError as exc:
+        return str(exc.messages[0])
+
+
+@login_required
+@require_POST
+def gift_send(request: HttpRequest, handle: str) -> HttpResponse:
+    creator = creator_get_by_handle(handle=handle)
+    if creator is None:
+        raise Http404("No creator with that handle.")
+    outcome = _send_from_form(request, creator)
+    balance = wallet_balance_get(user=request.user.pk)
+    if isinstance(outcome, str):
+        if _wants_json(request):
+            return JsonResponse(
+                {"ok": False, "error": outcome, "balance": balance, "recharge": reverse("recharge")}, status=400
+            )
+        messages.error(request, outcome)
+        return HttpResponseRedirect(_back(request, creator))
+    sent = f"You sent {outcome.quantity} × {outcome.gift.name} to {creator.display_name}."
+    undo_seconds = settings.GIFT_UNDO_SECONDS if outcome.undo_until else 0
+    if _wants_json(request):
+        return JsonResponse(
+            {
+                "ok": True,
+                "message": sent,
+                "balance": balance,
+                "undo_url": reverse("gift_undo", args=[outcome.public_id]) if undo_seconds else None,
+                "undo_seconds": undo_seconds,
+                "next_key": str(uuid.uuid4()),
+            }
+        )
+    note = f" You can cancel it for {undo_seconds} seconds." if undo_seconds else ""
+    messages.success(request, sent + note)
+    return HttpResponseRedirect(_back(request, creator))
+
+
+@login_required
+@require_POST
+def gift_undo(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    send = GiftSend.objects.select_related("creator").filter(public_id=public_id, sender=_user(request)).first()
+    if send is None:
+        raise Http404("No such gift.")
+    try:
+        services.gift_undo(send=send, by=_user(request))
+    except ValidationError as exc:
+        if _wants_json(request):
+            return JsonResponse({"ok": False, "error": exc.messages[0]}, status=400)
+        messages.error(request, exc.messages[0])
+    else:
+        if _wants_json(request):
+            return JsonResponse(
+                {
+                    "ok": True,
+                    "message": "Gift cancelled; your coins are back.",
+                    "balance": wallet_balance_get(user=request.user.pk),
+                }
+            )
+        messages.success(request, "Gift cancelled; your coins are back.")
+    return HttpResponseRedirect(_back(request, send.creator))
+
+
+@login_required
+def live_start(request: HttpRequest) -> HttpResponse:
+    creator = CreatorProfile.objects.filter(user=_user(request)).first()
+    if creator is None:
+        messages.info(request, "Become a creator to go live.")
+        return redirect("creator_become")
+    current = LiveSession.objects.filter(creator=creator, ended_at__isnull=True).first()
+    form = LiveStartForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            session = services.live_session_start(creator=creator, title=form.cleaned_data["title"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return redirect(session)
+    return render(
+        request, "gifts/live_start.html", {"form": form, "current": current}, status=400 if form.errors else 200
+    )
+
+
+@login_required
+@require_POST
+def live_end(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = get_object_or_404(LiveSession.objects.select_related("creator"), pk=session_id)
+    try:
+        services.live_session_end(session=session, by=_user(request))
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, "Your stream has ended.")
+    return redirect(session.creator)
+
+
+@login_required
+def gifts_sent(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.gifts_sent_list(user=_user(request)), 25).get_page(request.GET.get("page"))
+    return render(request, "gifts/sent.html", {"page": page})
+
+
+@login_required
+def gifts_received(request: HttpRequest) -> HttpResponse:
+    creator = CreatorProfile.objects.filter(user=_user(request)).first()
+    if creator is None:
+        return redirect("creator_become")
+    page = Paginator(selectors.gifts_received_list(creator=creator), 25).get_page(request.GET.get("page"))
+    from wallet.models import Asset
+
+    return render(
+        request,
+        "gifts/received.html",
+        {
+            "page": page,
+            "diamonds": wallet_balance_get(user=request.user.pk, asset=Asset.DIAMOND),
+            "rates": selectors.rates(),
+        },
+    )

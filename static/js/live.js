@@ -1,0 +1,70 @@
+// Live room: new gifts and the leaderboard appear without a reload. With Redis the server pushes a
+// "changed" event (Server-Sent Events); without it the page polls the feed twice a second.
+(function () {
+  "use strict";
+  var room = document.getElementById("live-room");
+  if (!room) { return; }
+  var feedUrl = room.dataset.feedUrl;
+  var lastId = Number(room.dataset.lastId || 0);
+  var list = document.getElementById("gift-feed");
+  var board = document.getElementById("live-board");
+  var busy = false, again = false;
+
+  function text(tag, value, cls) {
+    var el = document.createElement(tag);
+    el.textContent = value;
+    if (cls) { el.className = cls; }
+    return el;
+  }
+
+  function render(data) {
+    data.gifts.forEach(function (g) {
+      if (g.id <= lastId) { return; }
+      lastId = g.id;
+      var empty = document.getElementById("feed-empty");
+      if (empty) { empty.remove(); }
+      var li = document.createElement("li");
+      li.dataset.id = g.id;
+      var img = document.createElement("img");
+      img.src = g.artwork; img.alt = ""; img.width = 28; img.height = 28;
+      li.appendChild(img);
+      li.appendChild(document.createTextNode(" "));
+      li.appendChild(text("strong", g.name, "who"));
+      li.appendChild(document.createTextNode(" sent " + g.quantity + " × " + g.gift));
+      if (g.combo > 1) { li.appendChild(document.createTextNode(" ")); li.appendChild(text("span", "combo ×" + g.combo, "combo")); }
+      if (g.cancelled) { li.className = "cancelled"; li.appendChild(document.createTextNode(" (cancelled)")); }
+      li.classList.add("new");
+      list.appendChild(li);
+      while (list.children.length > 50) { list.removeChild(list.firstChild); }
+    });
+    board.innerHTML = "";
+    if (!data.leaderboard.length) { board.appendChild(text("li", "No gifts yet. Be the first!", "empty")); }
+    data.leaderboard.forEach(function (row) {
+      var li = document.createElement("li");
+      li.appendChild(text("span", row.name, "who"));
+      li.appendChild(document.createTextNode(" "));
+      li.appendChild(text("span", "🪙 " + Number(row.coins).toLocaleString("en-US"), "num"));
+      board.appendChild(li);
+    });
+  }
+
+  function refresh() {
+    if (busy) { again = true; return; }
+    busy = true;
+    fetch(feedUrl + "?after=" + lastId, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.json(); })
+      .then(render)
+      .catch(function () {})
+      .finally(function () { busy = false; if (again) { again = false; refresh(); } });
+  }
+
+  document.addEventListener("coinshop:gift-sent", refresh);
+  if (room.dataset.eventsUrl && window.EventSource) {
+    var source = new EventSource(room.dataset.eventsUrl);
+    source.addEventListener("changed", refresh);
+    source.onopen = refresh;  // catch up after every (re)connection
+    setInterval(refresh, 5000);  // a safety net for a lost message
+  } else {
+    setInterval(refresh, 500);
+  }
+})();

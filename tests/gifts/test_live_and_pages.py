@@ -1,0 +1,168 @@
+"""Live rooms, feeds with combos, leaderboards with privacy, histories, and pinned query counts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from gifts import services
+from gifts.models import LiveSession
+
+pytestmark = pytest.mark.django_db
+
+
+def test_feed_shows_new_gifts_with_combo_and_the_session_leaderboard(client, make_user, creator, live, catalog, fund):
+    ann, bob = make_user("ann@example.com", nickname="Ann"), make_user("bob@example.com", nickname="Bob")
+    fund(ann, 100)
+    fund(bob, 100)
+    now = timezone.now()
+    services.gift_send(sender=ann, creator=creator, gift=catalog["rose"], live_session=live, now=now)
+    services.gift_send(
+        sender=ann, creator=creator, gift=catalog["rose"], live_session=live, now=now + timedelta(seconds=5)
+    )
+    services.gift_send(
+        sender=ann, creator=creator, gift=catalog["rose"], live_session=live, now=now + timedelta(seconds=9)
+    )
+    services.gift_send(
+        sender=ann, creator=creator, gift=catalog["rose"], live_session=live, now=now + timedelta(seconds=30)
+    )
+    services.gift_send(sender=bob, creator=creator, gift=catalog["clap"], live_session=live, visibility="anonymous")
+    data = client.get(f"/live/{live.pk}/feed.json").json()
+    assert [(g["name"], g["gift"], g["combo"]) for g in data["gifts"]] == [
+        ("Ann", "Rose", 1),
+        ("Ann", "Rose", 2),
+        ("Ann", "Rose", 3),
+        ("Ann", "Rose", 1),
+        ("Anonymous", "Clap", 1),
+    ]
+    assert data["leaderboard"] == [{"name": "Anonymous", "coins": 10}, {"name": "Ann", "coins": 4}]
+    last = data["gifts"][-2]["id"]
+    assert [g["gift"] for g in client.get(f"/live/{live.pk}/feed.json?after={last}").json()["gifts"]] == ["Clap"]
+    assert client.get(f"/live/{live.pk}/feed.json?after=junk").status_code == 200
+
+
+def test_people_who_opted_out_of_leaderboards_are_not_named(client, make_user, creator, live, catalog, fund):
+    shy = make_user("shy@example.com", nickname="Shy", show_on_leaderboards=False)
+    fund(shy, 100)
+    services.gift_send(sender=shy, creator=creator, gift=catalog["clap"], live_session=live, visibility="public")
+    data = client.get(f"/live/{live.pk}/feed.json").json()
+    assert data["gifts"][0]["name"] == "Anonymous"
+    assert data["leaderboard"] == [{"name": "Anonymous", "coins": 10}]
+    page = client.get(f"/@{creator.handle}/").content.decode()
+    assert "Shy" not in page and "shy@example.com" not in page
+
+
+def test_creator_page_leaderboards_all_time_and_30_days(client, make_user, creator, catalog, fund):
+    old, new = make_user("old@example.com", nickname="Oldie"), make_user("new@example.com", nickname="Newbie")
+    fund(old, 1000)
+    fund(new, 100)
+    services.gift_send(sender=old, creator=creator, gift=catalog["sunglasses"], now=timezone.now() - timedelta(days=40))
+    services.gift_send(sender=new, creator=creator, gift=catalog["clap"])
+    page = client.get(f"/@{creator.handle}/").content.decode()
+    board_30 = page.split('id="board-30"')[1].split("</ol>")[0]
+    board_all = page.split('id="board-all"')[1].split("</ol>")[0]
+    assert "Newbie" in board_30 and "Oldie" not in board_30
+    assert board_all.index("Oldie") < board_all.index("Newbie")
+
+
+def test_the_gift_panel_shows_cost_value_and_the_creators_share(client, viewer, creator, catalog, fund):
+    fund(viewer, 10)
+    client.force_login(viewer)
+    page = client.get(f"/@{creator.handle}/").content.decode()
+    assert "about <strong>34%</strong> of what you paid goes to the creator" in page  # 0.005 / 0.0145
+    assert "Universe" in page and "🪙 30,000" in page
+    assert "≈ $435.00 · creator gets 30,000 💎 ($150.00)" in page
+    assert 'id="panel-balance">10<' in page
+
+
+def test_live_room_and_start_end(client, creator, catalog):
+    client.force_login(creator.user)
+    response = client.post("/live/start/", {"title": "Morning coffee"})
+    session = LiveSession.objects.get(creator=creator)
+    assert response.status_code == 302 and response["Location"] == f"/live/{session.pk}/"
+    again = client.post("/live/start/", {"title": "Another"})
+    assert again.status_code == 400 and "You are already live; end that stream first." in again.content.decode()
+    room = client.get(f"/live/{session.pk}/").content.decode()
+    assert "Morning coffee" in room and "LIVE" in room and "cannot send gifts to yourself" in room
+    client.post(f"/live/{session.pk}/end/")
+    session.refresh_from_db()
+    assert session.ended_at is not None
+    assert "This stream has ended" in client.get(f"/live/{session.pk}/").content.decode()
+    assert client.get("/live/999999/").status_code == 404
+
+
+def test_a_viewer_cannot_start_a_stream_and_blank_titles_are_refused(client, viewer, creator):
+    client.force_login(viewer)
+    assert client.post("/live/start/", {"title": "x"})["Location"] == "/creator/become/"
+    client.force_login(creator.user)
+    response = client.post("/live/start/", {"title": "   "})
+    assert response.status_code == 400 and "This field is required." in response.content.decode()
+
+
+def test_histories_sent_and_received(client, viewer, creator, catalog, fund):
+    fund(viewer, 100)
+    services.gift_send(sender=viewer, creator=creator, gift=catalog["clap"], quantity=2, visibility="anonymous")
+    client.force_login(viewer)
+    sent = client.get("/gifts/sent/").content.decode()
+    assert "2 × Clap" in sent and "@alice" in sent and "Anonymous" in sent
+    client.force_login(creator.user)
+    received = client.get("/gifts/received/").content.decode()
+    assert 'id="received-diamonds">20<' in received and "Anonymous" in received and viewer.email not in received
+
+
+def test_home_page_shows_live_creators_and_current_events(client, live, catalog):
+    page = client.get("/").content.decode()
+    assert "Evening songs" in page and "Winter Festival" in page
+
+
+def _many_gifts(make_user, creator, live, catalog, fund, senders=8, first=0):
+    for i in range(first, first + senders):
+        person = make_user(f"fan{i}@example.com", nickname=f"Fan {i}")
+        fund(person, 500)
+        for slug in ("rose", "heart", "clap"):
+            services.gift_send(
+                sender=person,
+                creator=creator,
+                gift=catalog[slug],
+                live_session=live,
+                visibility="anonymous" if i % 3 == 0 else "public",
+            )
+
+
+# Session, user, creator, live session, two leaderboards (aggregate + names each), gifts on sale, balance, nav.
+CREATOR_PAGE_QUERIES = 11
+# Session, user, live session, feed (one join), leaderboard (aggregate + names), gifts on sale, balance, nav.
+LIVE_ROOM_QUERIES = 9
+FEED_QUERIES = 6
+
+
+def test_creator_page_renders_with_a_fixed_number_of_queries(
+    client, make_user, viewer, creator, live, catalog, fund, django_assert_num_queries
+):
+    _many_gifts(make_user, creator, live, catalog, fund)
+    fund(viewer, 100)
+    client.force_login(viewer)
+    client.get(f"/@{creator.handle}/")  # warm caches (content types)
+    with django_assert_num_queries(CREATOR_PAGE_QUERIES):
+        assert client.get(f"/@{creator.handle}/").status_code == 200
+    _many_gifts(make_user, creator, live, catalog, fund, senders=20, first=100)
+    with django_assert_num_queries(CREATOR_PAGE_QUERIES):  # more gifts and gifters: no more queries
+        client.get(f"/@{creator.handle}/")
+
+
+def test_live_room_renders_with_a_fixed_number_of_queries(
+    client, make_user, viewer, creator, live, catalog, fund, django_assert_num_queries
+):
+    _many_gifts(make_user, creator, live, catalog, fund)
+    fund(viewer, 100)
+    client.force_login(viewer)
+    client.get(f"/live/{live.pk}/")
+    with django_assert_num_queries(LIVE_ROOM_QUERIES):
+        assert client.get(f"/live/{live.pk}/").status_code == 200
+    _many_gifts(make_user, creator, live, catalog, fund, senders=20, first=100)
+    with django_assert_num_queries(LIVE_ROOM_QUERIES):
+        client.get(f"/live/{live.pk}/")
+    with django_assert_num_queries(FEED_QUERIES):
+        client.get(f"/live/{live.pk}/feed.json")
