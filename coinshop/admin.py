@@ -23,6 +23,13 @@ class CoinshopAdminSite(OTPAdminSite):
     site_title = "Coinshop staff"
     index_title = "Run Coinshop"
 
+    def get_urls(self) -> list[Any]:
+        from django.urls import path
+
+        from payouts.admin import staff_overview_view
+
+        return [path("overview/", self.admin_view(staff_overview_view), name="staff_overview"), *super().get_urls()]
+
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         next_url = request.GET.get("next") or reverse("admin:index")
         if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):

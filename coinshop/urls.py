@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("creator/become/", account_views.creator_become, name="creator_become"),
     path("creator/profile/", account_views.creator_edit, name="creator_edit"),
+    path("creator/", include("payouts.urls")),
     path("stripe/", include("djstripe.urls", namespace="djstripe")),
     re_path(r"^@(?P<handle>[a-z0-9_-]{3,30})/$", gift_views.creator_page, name="creator_page"),
     path("", include("gifts.urls")),

@@ -228,3 +228,11 @@ GIFT_UNDO_MIN_COINS = env.int("GIFT_UNDO_MIN_COINS", default=1000)
 GIFT_UNDO_SECONDS = env.int("GIFT_UNDO_SECONDS", default=5)
 GIFT_COMBO_SECONDS = 10
 CELERY_BEAT_SCHEDULE["finalize-gifts"] = {"task": "gifts.tasks.gift_sends_finalize_task", "schedule": 60.0}
+
+# --- Payouts ---------------------------------------------------------------------------------
+PAYOUT_MIN_DIAMONDS = env.int("PAYOUT_MIN_DIAMONDS", default=10_000)
+PAYOUT_DAILY_LIMIT_MINOR = env.int("PAYOUT_DAILY_LIMIT_MINOR", default=100_000)  # $1,000
+PAYOUT_HOLD_DAYS = env.int("PAYOUT_HOLD_DAYS", default=7)  # diamonds received this recently are pending
+PAYOUT_AUTO_APPROVE_BELOW_MINOR = env.int("PAYOUT_AUTO_APPROVE_BELOW_MINOR", default=10_000)  # $100
+PAYOUT_AUTO_APPROVE_MIN_ACCOUNT_DAYS = 30
+PAYOUT_DETAILS_HOLD_HOURS = 48

@@ -1,0 +1,138 @@
+"""Staff review of payouts (approve, or reject with a reason), the audit log, and the money overview."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from . import selectors, services
+from .charts import bar_chart_svg
+from .forms import RejectForm
+from .models import AuditLog, Payout, PayoutAccount, PayoutEvent, PayoutStatus
+
+
+class PayoutEventInline(admin.TabularInline):
+    model = PayoutEvent
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "status", "actor", "note"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Payout)
+class PayoutAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "creator", "diamonds", "cash_display", "status", "provider_ref"]
+    list_filter = ["status", "provider"]
+    search_fields = ["public_id", "creator__handle", "creator__user__email"]
+    list_select_related = ["creator"]
+    readonly_fields = [f.name for f in Payout._meta.fields]
+    inlines = [PayoutEventInline]
+    actions = ["approve"]
+
+    @admin.display(description="Cash")
+    def cash_display(self, obj: Payout) -> str:
+        return f"${obj.cash:,.2f} {obj.currency}"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Approve selected payouts")
+    def approve(self, request: HttpRequest, queryset: QuerySet[Payout]) -> None:
+        for payout in queryset:
+            try:
+                services.payout_approve(payout=payout, staff=request.user)  # type: ignore[arg-type]
+            except ValidationError as exc:
+                self.message_user(request, f"{payout.public_id}: {exc.messages[0]}", messages.ERROR)
+            else:
+                self.message_user(request, f"Approved: {payout.diamonds:,} diamonds (${payout.cash:,.2f}).")
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path("<int:pk>/review/", self.admin_site.admin_view(self.review_view), name="payouts_payout_review"),
+            *super().get_urls(),
+        ]
+
+    def review_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        payout = get_object_or_404(Payout.objects.select_related("creator", "creator__user"), pk=pk)
+        form = RejectForm(request.POST or None)
+        if request.method == "POST":
+            try:
+                if "approve" in request.POST:
+                    services.payout_approve(payout=payout, staff=request.user)  # type: ignore[arg-type]
+                    messages.success(request, "Payout approved; it is being sent.")
+                    return HttpResponseRedirect(reverse("admin:payouts_payout_change", args=[pk]))
+                if form.is_valid():
+                    services.payout_reject(payout=payout, staff=request.user, reason=form.cleaned_data["reason"])  # type: ignore[arg-type]
+                    messages.success(request, "Payout rejected; the diamonds went back to the creator.")
+                    return HttpResponseRedirect(reverse("admin:payouts_payout_change", args=[pk]))
+            except ValidationError as exc:
+                messages.error(request, exc.messages[0])
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Review payout {payout.public_id}",
+            "payout": payout,
+            "form": form,
+            "summary": selectors.creator_diamonds_summary(creator=payout.creator),
+            "can_review": payout.status == PayoutStatus.REQUESTED,
+        }
+        return TemplateResponse(request, "admin/payouts/review.html", context)
+
+
+@admin.register(PayoutAccount)
+class PayoutAccountAdmin(admin.ModelAdmin):
+    list_display = ["creator", "provider", "holder_name", "iban_masked", "changed_at", "hold_until"]
+    readonly_fields = ["creator", "provider", "holder_name", "iban", "stripe_account_id", "changed_at", "hold_until"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "actor", "action", "object_type", "object_id"]
+    list_filter = ["action"]
+    search_fields = ["object_id", "actor__email"]
+    readonly_fields = ["created_at", "actor", "action", "object_type", "object_id", "details"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def staff_overview_view(request: HttpRequest) -> HttpResponse:
+    days = 90 if request.GET.get("days") == "90" else 30
+    overview = selectors.staff_overview(days=days)
+    context = {
+        **admin.site.each_context(request),
+        "title": "Money overview",
+        "overview": overview,
+        "days": days,
+        "coins_chart": bar_chart_svg(
+            [(d, c) for d, c, _ in overview.sales], title=f"Coins sold per day, last {days} days"
+        ),
+        "cash_chart": bar_chart_svg(
+            [(d, m) for d, _, m in overview.sales], title=f"Cash taken per day (cents), last {days} days"
+        ),
+    }
+    return TemplateResponse(request, "admin/payouts/overview.html", context)

@@ -1,0 +1,75 @@
+"""Sending money to creators: the sandbox bank (default) and Stripe Connect transfers.
+
+Each call carries the payout's own idempotency key, so a retried or redelivered task never pays twice.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Protocol
+
+from django.conf import settings
+
+from wallet.providers import ProviderError
+
+from .models import Payout, PayoutAccount, SandboxTransfer
+
+
+@dataclass(frozen=True)
+class PayoutResult:
+    succeeded: bool
+    provider_ref: str
+    failure_reason: str = ""
+
+
+class PayoutProvider(Protocol):
+    def send_payout(self, payout: Payout, account: PayoutAccount) -> PayoutResult: ...
+
+
+class SandboxPayouts:
+    """A simulated bank transfer. The payout account's TEST MODE outcome decides success or failure."""
+
+    def send_payout(self, payout: Payout, account: PayoutAccount) -> PayoutResult:
+        succeeded = account.sandbox_outcome == PayoutAccount.Outcome.SUCCEED
+        transfer, _ = SandboxTransfer.objects.get_or_create(
+            payout_public_id=payout.public_id,
+            defaults={
+                "id": f"tr_sbx_{secrets.token_hex(10)}",
+                "amount_minor": payout.cash_minor,
+                "currency": payout.currency,
+                "succeeded": succeeded,
+                "failure_reason": "" if succeeded else "The receiving bank rejected the transfer (test mode).",
+            },
+        )
+        return PayoutResult(transfer.succeeded, transfer.id, transfer.failure_reason)
+
+
+class StripePayouts:
+    """A Stripe Connect transfer to the creator's connected (Express) account."""
+
+    def send_payout(self, payout: Payout, account: PayoutAccount) -> PayoutResult:
+        import stripe
+
+        if not account.stripe_account_id:
+            return PayoutResult(False, "", "No connected Stripe account.")
+        try:
+            transfer = stripe.Transfer.create(
+                api_key=settings.STRIPE_LIVE_SECRET_KEY
+                if settings.STRIPE_LIVE_MODE
+                else settings.STRIPE_TEST_SECRET_KEY,
+                amount=payout.cash_minor,
+                currency=payout.currency.lower(),
+                destination=account.stripe_account_id,
+                metadata={"payout_id": str(payout.public_id)},
+                idempotency_key=payout.idempotency_key,
+            )
+        except stripe.InvalidRequestError as exc:
+            return PayoutResult(False, "", f"Stripe refused the transfer: {exc.user_message or exc}")
+        except stripe.StripeError as exc:
+            raise ProviderError(str(exc)) from exc
+        return PayoutResult(True, str(transfer.id))
+
+
+def payout_provider(name: str) -> PayoutProvider:
+    return StripePayouts() if name == "stripe" else SandboxPayouts()

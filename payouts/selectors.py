@@ -1,0 +1,141 @@
+"""Payout reads: what a creator may redeem, earnings over time, payout history, the staff overview."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from accounts.models import CreatorProfile
+from wallet.models import Asset, LedgerAccount, LedgerBalanceShard, LedgerEntry, Purchase, SystemAccount
+from wallet.selectors import wallet_balance_get
+
+from .models import Payout, PayoutStatus
+
+EARNING_KINDS = ("gift", "gift_undo", "subscription")
+OPEN = (PayoutStatus.REQUESTED, PayoutStatus.APPROVED, PayoutStatus.PROCESSING)
+
+
+@dataclass(frozen=True)
+class DiamondsSummary:
+    balance: int
+    available: int
+    pending: int
+    in_payout: int
+
+    def cash(self, diamonds: int) -> Decimal:
+        return (Decimal(diamonds) * settings.DIAMOND_CASH_VALUE).quantize(Decimal("0.01"))
+
+    @property
+    def available_cash(self) -> Decimal:
+        return self.cash(self.available)
+
+    @property
+    def pending_cash(self) -> Decimal:
+        return self.cash(self.pending)
+
+    @property
+    def in_payout_cash(self) -> Decimal:
+        return self.cash(self.in_payout)
+
+
+def creator_diamonds_summary(*, creator: CreatorProfile, now: datetime | None = None) -> DiamondsSummary:
+    """Diamonds earned in the last ``PAYOUT_HOLD_DAYS`` are pending (a fraud hold); the rest may be redeemed."""
+    now = now or timezone.now()
+    balance = wallet_balance_get(user=creator.user_id, asset=Asset.DIAMOND)
+    recent = (
+        LedgerEntry.objects.filter(
+            account__owner_id=creator.user_id,
+            asset=Asset.DIAMOND,
+            transaction__kind__in=EARNING_KINDS,
+            transaction__created_at__gt=now - timedelta(days=settings.PAYOUT_HOLD_DAYS),
+        ).aggregate(t=Sum("amount"))["t"]
+        or 0
+    )
+    pending = max(0, min(balance, recent))
+    in_payout = Payout.objects.filter(creator=creator, status__in=OPEN).aggregate(t=Sum("diamonds"))["t"] or 0
+    return DiamondsSummary(balance=balance, available=balance - pending, pending=pending, in_payout=in_payout)
+
+
+def payout_cash_today(*, creator: CreatorProfile, now: datetime | None = None) -> int:
+    now = now or timezone.now()
+    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return (
+        Payout.objects.filter(creator=creator, created_at__gte=start)
+        .exclude(status__in=[PayoutStatus.REJECTED, PayoutStatus.FAILED])
+        .aggregate(t=Sum("cash_minor"))["t"]
+        or 0
+    )
+
+
+def _days(n: int, now: datetime) -> list[dt.date]:
+    today = now.date()
+    return [today - timedelta(days=i) for i in range(n - 1, -1, -1)]
+
+
+def earnings_per_day(
+    *, creator: CreatorProfile, days: int = 30, now: datetime | None = None
+) -> list[tuple[dt.date, int]]:
+    now = now or timezone.now()
+    dates = _days(days, now)
+    rows = (
+        LedgerEntry.objects.filter(
+            account__owner_id=creator.user_id,
+            asset=Asset.DIAMOND,
+            transaction__kind__in=EARNING_KINDS,
+            transaction__created_at__date__gte=dates[0],
+        )
+        .annotate(day=TruncDate("transaction__created_at"))
+        .values("day")
+        .annotate(total=Sum("amount"))
+    )
+    by_day = {r["day"]: r["total"] for r in rows}
+    return [(d, by_day.get(d, 0)) for d in dates]
+
+
+def payout_list(*, creator: CreatorProfile) -> list[Payout]:
+    return list(Payout.objects.filter(creator=creator).prefetch_related("events").order_by("-created_at")[:50])
+
+
+@dataclass(frozen=True)
+class StaffOverview:
+    sales: list[tuple[dt.date, int, int]]  # day, coins sold, cash taken (minor units)
+    coins_outstanding: int
+    diamonds_owed: int
+    payouts_pending: int
+    payouts_pending_cash_minor: int
+
+
+def staff_overview(*, days: int = 30, now: datetime | None = None) -> StaffOverview:
+    now = now or timezone.now()
+    dates = _days(days, now)
+    rows = (
+        Purchase.objects.filter(paid_at__date__gte=dates[0])
+        .annotate(day=TruncDate("paid_at"))
+        .values("day")
+        .annotate(coins=Sum("coins"), cash=Sum("price_minor"))
+    )
+    by_day = {r["day"]: (r["coins"], r["cash"]) for r in rows}
+    people = Q(system_code__isnull=True)
+    coins = LedgerAccount.objects.filter(people, asset=Asset.COIN).aggregate(t=Sum("balance"))["t"] or 0
+    diamonds = (
+        LedgerAccount.objects.filter(people, asset=Asset.DIAMOND, sharded=False).aggregate(t=Sum("balance"))["t"] or 0
+    ) + (LedgerBalanceShard.objects.aggregate(t=Sum("balance"))["t"] or 0)
+    clearing = (
+        LedgerEntry.objects.filter(account__system_code=SystemAccount.PAYOUT_CLEARING).aggregate(t=Sum("amount"))["t"]
+        or 0
+    )
+    pending = Payout.objects.filter(status__in=OPEN).aggregate(n=Count("id"), cash=Sum("cash_minor"))
+    return StaffOverview(
+        sales=[(d, *by_day.get(d, (0, 0))) for d in dates],
+        coins_outstanding=coins,
+        diamonds_owed=diamonds + clearing,
+        payouts_pending=pending["n"] or 0,
+        payouts_pending_cash_minor=pending["cash"] or 0,
+    )

@@ -1,0 +1,329 @@
+"""Payout writes: payout details, requests, staff review, processing. Every diamond moves through the ledger.
+
+State machine: requested -> approved -> processing -> paid | failed; requested -> rejected. Each change is
+recorded as a ``PayoutEvent`` (who and when) and emailed to the creator after commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from accounts.models import CreatorProfile, User
+from accounts.selectors import user_has_2fa
+from wallet.models import Asset, SystemAccount, TransactionKind
+from wallet.services import (
+    InsufficientFunds,
+    Posting,
+    ledger_account_for_user,
+    ledger_system_account,
+    ledger_transaction_post,
+)
+
+from .models import AuditLog, Payout, PayoutAccount, PayoutEvent, PayoutStatus
+from .providers import payout_provider
+from .selectors import creator_diamonds_summary, payout_cash_today
+
+logger = logging.getLogger(__name__)
+OPEN_STATUSES = (PayoutStatus.REQUESTED, PayoutStatus.APPROVED, PayoutStatus.PROCESSING)
+
+
+# --- details ---------------------------------------------------------------------------------
+
+
+def iban_normalize(iban: str) -> str:
+    return "".join(iban.split()).upper()
+
+
+def iban_is_valid(iban: str) -> bool:
+    """ISO 13616: 15-34 letters/digits, two-letter country, and the mod-97 checksum equals 1."""
+    iban = iban_normalize(iban)
+    if not (15 <= len(iban) <= 34 and iban.isalnum() and iban[:2].isalpha() and iban[2:4].isdigit()):
+        return False
+    digits = "".join(str(int(ch, 36)) for ch in iban[4:] + iban[:4])
+    return int(digits) % 97 == 1
+
+
+def audit_record(*, actor: User | None, action: str, obj: object, **details: object) -> AuditLog:
+    return AuditLog.objects.create(
+        actor=actor,
+        action=action,
+        object_type=type(obj).__name__.lower(),
+        object_id=str(getattr(obj, "public_id", None) or getattr(obj, "pk", "")),
+        details={k: str(v) for k, v in details.items()},
+    )
+
+
+def _email(user_id: int, subject: str, body: str) -> None:
+    user = User.objects.get(pk=user_id)
+    send_mail(subject=f"[Coinshop] {subject}", message=body, from_email=None, recipient_list=[user.email])
+
+
+def payout_account_set(
+    *,
+    creator: CreatorProfile,
+    holder_name: str,
+    iban: str,
+    sandbox_outcome: str = "succeed",
+    now: datetime | None = None,
+) -> PayoutAccount:
+    """Add or change the sandbox bank details. The caller has checked a fresh 2FA code; payouts wait 48 hours."""
+    now = now or timezone.now()
+    holder_name = holder_name.strip()
+    if not holder_name:
+        raise ValidationError("Enter the account holder's name.")
+    if not iban_is_valid(iban):
+        raise ValidationError("That IBAN is not valid: check it for typos (the checksum does not match).")
+    if sandbox_outcome not in PayoutAccount.Outcome.values:
+        raise ValidationError("Choose a test outcome.")
+    with transaction.atomic():
+        account, _ = PayoutAccount.objects.select_for_update().get_or_create(
+            creator=creator, defaults={"provider": settings.PAYMENT_PROVIDER}
+        )
+        account.provider = settings.PAYMENT_PROVIDER
+        account.holder_name = holder_name
+        account.iban = iban_normalize(iban)
+        account.sandbox_outcome = sandbox_outcome
+        account.changed_at = now
+        account.hold_until = now + timedelta(hours=settings.PAYOUT_DETAILS_HOLD_HOURS)
+        account.save()
+        user_id = creator.user_id
+        masked = account.iban_masked
+        transaction.on_commit(
+            lambda: _email(
+                user_id,
+                "Your payout details changed",
+                f"Your payout account was set to {masked}. If this was not you, contact support at once.\n"
+                f"For your safety, payouts are paused for {settings.PAYOUT_DETAILS_HOLD_HOURS} hours.",
+            )
+        )
+    return account
+
+
+# --- requests --------------------------------------------------------------------------------
+
+
+def diamonds_per_cent_unit(rate: Decimal) -> int:
+    """The smallest number of diamonds worth a whole number of cents at ``rate`` (2 at the default 0.5 cent)."""
+    return Fraction(rate * 100).limit_denominator(10**6).denominator
+
+
+@dataclass(frozen=True)
+class PayoutQuote:
+    diamonds: int
+    rate: Decimal
+    cash_minor: int
+    currency: str
+
+    @property
+    def cash(self) -> Decimal:
+        return (Decimal(self.cash_minor) / 100).quantize(Decimal("0.01"))
+
+
+def payout_quote(*, creator: CreatorProfile, diamonds: int, now: datetime | None = None) -> PayoutQuote:
+    """Check a request against every limit and price it at the current rate (rounding diamonds down so the cash
+    is a whole number of cents: cash = diamonds x rate, exactly)."""
+    now = now or timezone.now()
+    rate = settings.DIAMOND_CASH_VALUE
+    minimum = settings.PAYOUT_MIN_DIAMONDS
+    if type(diamonds) is not int or diamonds <= 0:
+        raise ValidationError("Enter a whole number of diamonds.")
+    unit = diamonds_per_cent_unit(rate)
+    diamonds -= diamonds % unit
+    summary = creator_diamonds_summary(creator=creator, now=now)
+    if diamonds < minimum:
+        raise ValidationError(f"The minimum payout is {minimum:,} diamonds (${minimum * rate:,.2f}).")
+    if diamonds > summary.available:
+        pending = (
+            f" {summary.pending:,} more are on hold for {settings.PAYOUT_HOLD_DAYS} days." if summary.pending else ""
+        )
+        raise ValidationError(f"You have {summary.available:,} diamonds available to pay out.{pending}")
+    cash_minor = int(Decimal(diamonds) * rate * 100)
+    limit = settings.PAYOUT_DAILY_LIMIT_MINOR
+    today = payout_cash_today(creator=creator, now=now)
+    if today + cash_minor > limit:
+        left = max(0, limit - today)
+        raise ValidationError(f"The daily payout limit is ${limit / 100:,.2f}; ${left / 100:,.2f} is left today.")
+    return PayoutQuote(diamonds, rate, cash_minor, settings.CURRENCY)
+
+
+def _creator_problem(*, creator: CreatorProfile, now: datetime) -> str | None:
+    user = creator.user
+    if not user_has_2fa(user=user):
+        return "Turn on two-factor authentication before you request a payout."
+    if not user.is_adult:
+        return "You must be 18 or older to receive payouts."
+    if user.is_frozen:
+        return "Your account is restricted, so payouts are paused. Contact support."
+    account = PayoutAccount.objects.filter(creator=creator).first()
+    if account is None:
+        return "Add your payout details first."
+    if account.hold_until > now:
+        return (
+            f"Your payout details changed recently; for your safety payouts resume on "
+            f"{account.hold_until:%Y-%m-%d %H:%M} UTC."
+        )
+    return None
+
+
+def _event(payout: Payout, status: str, actor: User | None = None, note: str = "") -> None:
+    PayoutEvent.objects.create(payout=payout, status=status, actor=actor, note=note[:255])
+    user_id, label, cash = payout.creator.user_id, PayoutStatus(status).label, payout.cash
+    body = f"Your payout of {payout.diamonds:,} diamonds (${cash:,.2f}) is now: {label}."
+    if note:
+        body += f"\n{note}"
+    transaction.on_commit(lambda: _email(user_id, f"Payout {label.lower()}", body))
+
+
+def _enqueue_processing(payout: Payout) -> None:
+    from . import tasks
+
+    payout_id = payout.pk
+    transaction.on_commit(lambda: tasks.payout_process_task.delay(payout_id))
+
+
+def payout_request_create(*, creator: CreatorProfile, diamonds: int, now: datetime | None = None) -> Payout:
+    """Redeem diamonds: they move to payout clearing at once; small requests from established creators are
+    approved automatically, the rest wait for staff."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        creator = CreatorProfile.objects.select_for_update().select_related("user").get(pk=creator.pk)
+        problem = _creator_problem(creator=creator, now=now)
+        if problem:
+            raise ValidationError(problem)
+        quote = payout_quote(creator=creator, diamonds=diamonds, now=now)
+        payout = Payout.objects.create(
+            creator=creator,
+            diamonds=quote.diamonds,
+            rate=quote.rate,
+            cash_minor=quote.cash_minor,
+            currency=quote.currency,
+            provider=settings.PAYMENT_PROVIDER,
+            created_at=now,
+        )
+        try:
+            ledger_transaction_post(
+                kind=TransactionKind.PAYOUT_HOLD,
+                idempotency_key=f"{payout.idempotency_key}-hold",
+                postings=[
+                    Posting(ledger_account_for_user(user=creator.user_id, asset=Asset.DIAMOND), -quote.diamonds),
+                    Posting(ledger_system_account(code=SystemAccount.PAYOUT_CLEARING), quote.diamonds),
+                ],
+                reference=("payout", payout.public_id),
+                memo=f"Payout of {quote.diamonds:,} diamonds requested",
+            )
+        except InsufficientFunds as exc:
+            raise ValidationError("You do not have that many diamonds available.") from exc
+        _event(payout, PayoutStatus.REQUESTED, creator.user)
+        old_enough = creator.user.date_joined <= now - timedelta(days=settings.PAYOUT_AUTO_APPROVE_MIN_ACCOUNT_DAYS)
+        if quote.cash_minor < settings.PAYOUT_AUTO_APPROVE_BELOW_MINOR and old_enough:
+            payout.status = PayoutStatus.APPROVED
+            payout.save(update_fields=["status", "updated_at"])
+            _event(payout, PayoutStatus.APPROVED, None, "Approved automatically.")
+            _enqueue_processing(payout)
+    return payout
+
+
+def _return_diamonds(payout: Payout, memo: str) -> None:
+    ledger_transaction_post(
+        kind=TransactionKind.PAYOUT_RETURN,
+        idempotency_key=f"{payout.idempotency_key}-return",
+        postings=[
+            Posting(ledger_system_account(code=SystemAccount.PAYOUT_CLEARING), -payout.diamonds),
+            Posting(ledger_account_for_user(user=payout.creator.user_id, asset=Asset.DIAMOND), payout.diamonds),
+        ],
+        reference=("payout", payout.public_id),
+        memo=memo,
+    )
+
+
+def payout_approve(*, payout: Payout, staff: User) -> Payout:
+    with transaction.atomic():
+        payout = Payout.objects.select_for_update().select_related("creator").get(pk=payout.pk)
+        if payout.creator.user_id == staff.pk:
+            raise ValidationError("Nobody may approve their own payout.")
+        if payout.status != PayoutStatus.REQUESTED:
+            raise ValidationError(
+                f"This payout is {payout.get_status_display().lower()}; only waiting ones can be approved."
+            )
+        payout.status = PayoutStatus.APPROVED
+        payout.save(update_fields=["status", "updated_at"])
+        _event(payout, PayoutStatus.APPROVED, staff)
+        audit_record(actor=staff, action="payout.approve", obj=payout, diamonds=payout.diamonds, cash=payout.cash)
+        _enqueue_processing(payout)
+    return payout
+
+
+def payout_reject(*, payout: Payout, staff: User, reason: str) -> Payout:
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("Give the creator a reason for the rejection.")
+    with transaction.atomic():
+        payout = Payout.objects.select_for_update().select_related("creator").get(pk=payout.pk)
+        if payout.creator.user_id == staff.pk:
+            raise ValidationError("Nobody may review their own payout.")
+        if payout.status != PayoutStatus.REQUESTED:
+            raise ValidationError(
+                f"This payout is {payout.get_status_display().lower()}; only waiting ones can be rejected."
+            )
+        _return_diamonds(payout, f"Payout rejected: {reason}")
+        payout.status = PayoutStatus.REJECTED
+        payout.failure_reason = reason[:255]
+        payout.save(update_fields=["status", "failure_reason", "updated_at"])
+        _event(payout, PayoutStatus.REJECTED, staff, reason)
+        audit_record(actor=staff, action="payout.reject", obj=payout, reason=reason)
+    return payout
+
+
+def payout_process(*, payout_id: int) -> Payout:
+    """Send an approved payout through the provider, once, and settle it. Safe to run again at any point:
+    the provider call carries the payout's idempotency key and each ledger posting its own."""
+    with transaction.atomic():
+        payout = Payout.objects.select_for_update().get(pk=payout_id)
+        if payout.status == PayoutStatus.APPROVED:
+            payout.status = PayoutStatus.PROCESSING
+            payout.save(update_fields=["status", "updated_at"])
+            _event(payout, PayoutStatus.PROCESSING)
+        elif payout.status != PayoutStatus.PROCESSING:
+            return payout
+    account = PayoutAccount.objects.get(creator_id=payout.creator_id)
+    result = payout_provider(payout.provider).send_payout(payout, account)  # network: outside any lock
+    with transaction.atomic():
+        payout = Payout.objects.select_for_update().select_related("creator").get(pk=payout_id)
+        if payout.status != PayoutStatus.PROCESSING:
+            return payout
+        payout.provider_ref = result.provider_ref
+        if result.succeeded:
+            ledger_transaction_post(
+                kind=TransactionKind.PAYOUT_SETTLE,
+                idempotency_key=f"{payout.idempotency_key}-settle",
+                postings=[
+                    Posting(ledger_system_account(code=SystemAccount.PAYOUT_CLEARING), -payout.diamonds),
+                    Posting(ledger_system_account(code=SystemAccount.DIAMOND_REDEEMED), payout.diamonds),
+                ],
+                reference=("payout", payout.public_id),
+                memo=f"Paid ${payout.cash:,.2f} ({result.provider_ref})",
+            )
+            payout.status = PayoutStatus.PAID
+            _event(payout, PayoutStatus.PAID, note=f"${payout.cash:,.2f} sent ({result.provider_ref}).")
+        else:
+            _return_diamonds(payout, f"Payout failed: {result.failure_reason}")
+            payout.status = PayoutStatus.FAILED
+            payout.failure_reason = result.failure_reason[:255]
+            _event(payout, PayoutStatus.FAILED, note=f"{result.failure_reason} Your diamonds are back.")
+        payout.save(update_fields=["status", "provider_ref", "failure_reason", "updated_at"])
+    return payout
+
+
+def open_payouts_diamonds(*, creator: CreatorProfile) -> int:
+    return Payout.objects.filter(creator=creator, status__in=OPEN_STATUSES).aggregate(t=Sum("diamonds"))["t"] or 0

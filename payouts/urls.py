@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("earnings/", views.earnings, name="earnings"),
+    path("payouts/details/", views.payout_details, name="payout_details"),
+    path("payouts/request/", views.payout_request, name="payout_request"),
+    path("payouts/<uuid:public_id>/", views.payout_detail, name="payout_detail"),
+]

@@ -1,0 +1,106 @@
+"""Thin payout views: earnings dashboard, payout details and requests (both need a fresh 2FA code), timelines."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from accounts.decorators import recent_otp_required
+from accounts.models import CreatorProfile
+from gifts.selectors import leaderboard_for_creator
+
+from . import selectors, services
+from .charts import bar_chart_svg
+from .forms import PayoutDetailsForm, PayoutRequestForm
+from .models import Payout, PayoutAccount
+
+
+def _creator(request: HttpRequest) -> CreatorProfile | None:
+    return CreatorProfile.objects.select_related("user").filter(user_id=request.user.pk).first()
+
+
+@login_required
+def earnings(request: HttpRequest) -> HttpResponse:
+    creator = _creator(request)
+    if creator is None:
+        return redirect("creator_become")
+    days = 90 if request.GET.get("days") == "90" else 30
+    per_day = selectors.earnings_per_day(creator=creator, days=days)
+    return render(
+        request,
+        "payouts/earnings.html",
+        {
+            "creator": creator,
+            "summary": selectors.creator_diamonds_summary(creator=creator),
+            "days": days,
+            "chart": bar_chart_svg(per_day, title=f"Diamonds earned per day, last {days} days"),
+            "per_day": per_day,
+            "total_days": sum(v for _, v in per_day),
+            "supporters": leaderboard_for_creator(creator=creator, days=30),
+            "payouts": selectors.payout_list(creator=creator),
+            "account": PayoutAccount.objects.filter(creator=creator).first(),
+            "diamond_value": settings.DIAMOND_CASH_VALUE,
+        },
+    )
+
+
+@recent_otp_required
+def payout_details(request: HttpRequest) -> HttpResponse:
+    creator = _creator(request)
+    if creator is None:
+        return redirect("creator_become")
+    account = PayoutAccount.objects.filter(creator=creator).first()
+    initial = {"holder_name": account.holder_name, "sandbox_outcome": account.sandbox_outcome} if account else {}
+    form = PayoutDetailsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.payout_account_set(creator=creator, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error("iban" if "IBAN" in exc.messages[0] else None, exc)
+        else:
+            messages.success(request, "Your payout details are saved. Payouts are paused for 48 hours for your safety.")
+            return redirect("earnings")
+    return render(
+        request, "payouts/details.html", {"form": form, "account": account}, status=400 if form.errors else 200
+    )
+
+
+@recent_otp_required
+def payout_request(request: HttpRequest) -> HttpResponse:
+    creator = _creator(request)
+    if creator is None:
+        return redirect("creator_become")
+    summary = selectors.creator_diamonds_summary(creator=creator)
+    form = PayoutRequestForm(request.POST or None, initial={"diamonds": summary.available})
+    quote = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            if request.POST.get("confirm") == "1":
+                payout = services.payout_request_create(creator=creator, diamonds=form.cleaned_data["diamonds"])
+                messages.success(request, f"Payout requested: {payout.diamonds:,} diamonds for ${payout.cash:,.2f}.")
+                return redirect("payout_detail", public_id=payout.public_id)
+            quote = services.payout_quote(creator=creator, diamonds=form.cleaned_data["diamonds"])
+        except ValidationError as exc:
+            form.add_error("diamonds", exc)
+    return render(
+        request,
+        "payouts/request.html",
+        {"form": form, "summary": summary, "quote": quote},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def payout_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    payout = (
+        Payout.objects.filter(public_id=public_id, creator__user_id=request.user.pk).prefetch_related("events").first()
+    )
+    if payout is None:
+        raise Http404("No such payout.")
+    return render(request, "payouts/detail.html", {"payout": payout})
