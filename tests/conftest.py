@@ -145,3 +145,9 @@ def real_celery_worker(transactional_db: None) -> Iterator[WorkController]:
     celery_app.conf.task_always_eager = False  # the autouse _isolation fixture restores it afterwards
     with start_worker(celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING") as worker:
         yield worker
+
+
+@pytest.fixture
+def purged_broker() -> None:
+    """An empty task queue, so a real worker only sees this test's tasks."""
+    celery_app.control.purge()

@@ -5,11 +5,7 @@ Each thread has its own database connection (``transaction=True``); a barrier re
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-
 import pytest
-from django.db import connections
 from django.db.models import Sum
 
 from gifts import services
@@ -17,30 +13,10 @@ from gifts.models import GiftSend
 from wallet.models import Asset, LedgerBalanceShard
 from wallet.selectors import wallet_balance_get
 
+from ..concurrency import run_concurrently
 from ..wallet.conftest import assert_ledger_ok
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_concurrently(jobs: list[Callable[[], object]]) -> list[object]:
-    barrier = threading.Barrier(len(jobs))
-    results: list[object] = [None] * len(jobs)
-
-    def worker(i: int, job: Callable[[], object]) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[i] = job()
-        except Exception as exc:
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def test_twenty_concurrent_gifts_from_exactly_enough_coins_succeed_once(viewer, creator, catalog, fund):

@@ -8,35 +8,23 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 from django.test import Client
 
-from coinshop.celery import app as celery_app
 from wallet import services
 from wallet.models import LedgerTransaction, Purchase, PurchaseStatus
 from wallet.selectors import wallet_balance_get
 from wallet.tasks import purchase_confirm_task
 
+from ..concurrency import backend_waiting_on_lock, start_worker, stop_workers, wait_for
 from .conftest import assert_ledger_ok, mark_sandbox_paid, post_webhook, sandbox_event
 
 pytestmark = [pytest.mark.postgres, pytest.mark.real_worker, pytest.mark.django_db(transaction=True)]
-REPO = Path(__file__).resolve().parents[2]
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def _pending_purchase(buyer, packages) -> Purchase:
@@ -46,11 +34,6 @@ def _pending_purchase(buyer, packages) -> Purchase:
     purchase.refresh_from_db()
     mark_sandbox_paid(purchase)
     return purchase
-
-
-@pytest.fixture
-def purged_broker() -> None:
-    celery_app.control.purge()
 
 
 def test_one_signed_webhook_posted_50_times_concurrently_credits_once(
@@ -83,58 +66,11 @@ def test_one_signed_webhook_posted_50_times_concurrently_credits_once(
     assert_ledger_ok()
 
 
-def _start_worker(name: str) -> subprocess.Popen[bytes]:
-    db = connection.settings_dict
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    env.update(
-        DJANGO_SETTINGS_MODULE="coinshop.settings.test",
-        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        CELERY_VISIBILITY_TIMEOUT="3",  # redeliver a dead worker's task after 3 s, not the default 2 minutes
-        CELERY_RESTORE_INTERVAL="1",
-    )
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "coinshop",
-            "worker",
-            "--pool=solo",
-            "-n",
-            f"{name}@%h",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-l",
-            "WARNING",
-        ],
-        cwd=REPO,
-        env=env,
-    )
-
-
 @pytest.fixture
 def workers() -> Iterator[list[subprocess.Popen[bytes]]]:
     started: list[subprocess.Popen[bytes]] = []
     yield started
-    for process in started:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-
-def _waiting_on_a_lock() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_stat_clear_snapshot()")  # inside a transaction the view is otherwise frozen
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE %s",
-            ["%wallet_purchase%FOR UPDATE%"],
-        )
-        return cursor.fetchone()[0] > 0
+    stop_workers(started)
 
 
 @pytest.mark.parametrize("round_", range(3))
@@ -146,9 +82,11 @@ def test_worker_killed_while_confirming_confirms_exactly_once_after_a_restart(
         # Hold the purchase row: the worker gets as far as its locked read inside the confirmation, and waits there.
         Purchase.objects.select_for_update().get(pk=purchase.pk)
         purchase_confirm_task.delay(purchase.pk)
-        first = _start_worker(f"doomed{round_}")
+        first = start_worker(f"doomed{round_}")
         workers.append(first)
-        wait_for(_waiting_on_a_lock, 30, "the worker to be mid-confirmation")
+        wait_for(
+            lambda: backend_waiting_on_lock("%wallet_purchase%FOR UPDATE%"), 30, "the worker to be mid-confirmation"
+        )
         os.kill(first.pid, signal.SIGKILL)
         first.wait(timeout=10)
     assert first.returncode == -signal.SIGKILL
@@ -156,7 +94,7 @@ def test_worker_killed_while_confirming_confirms_exactly_once_after_a_restart(
     assert Purchase.objects.get(pk=purchase.pk).status == PurchaseStatus.PENDING
     assert wallet_balance_get(user=buyer) == 0
 
-    workers.append(_start_worker(f"rescuer{round_}"))
+    workers.append(start_worker(f"rescuer{round_}"))
     wait_for(lambda: Purchase.objects.get(pk=purchase.pk).status == PurchaseStatus.PAID, 60, "the redelivered task")
     assert wallet_balance_get(user=buyer) == 350
     assert LedgerTransaction.objects.filter(kind="purchase").count() == 1

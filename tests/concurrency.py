@@ -1,0 +1,81 @@
+"""Helpers for the real-services tests: threads released together, real worker processes, waiting on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from django.db import connection, connections
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def run_concurrently(jobs: list[Callable[[], object]]) -> list[object]:
+    """Run each job in its own thread (own database connection), all released at once; exceptions are results."""
+    barrier = threading.Barrier(len(jobs))
+    results: list[object] = [None] * len(jobs)
+
+    def worker(i: int, job: Callable[[], object]) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results[i] = job()
+        except Exception as exc:
+            results[i] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def start_worker(name: str) -> subprocess.Popen[bytes]:
+    """A real ``celery worker`` process on the test database and broker, quick to redeliver a dead worker's task."""
+    db = connection.settings_dict
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env.update(
+        DJANGO_SETTINGS_MODULE="coinshop.settings.test",
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        CELERY_VISIBILITY_TIMEOUT="3",  # redeliver a dead worker's task after 3 s, not the default 2 minutes
+        CELERY_RESTORE_INTERVAL="1",
+    )
+    command = [sys.executable, "-m", "celery", "-A", "coinshop", "worker", "--pool=solo", "-n", f"{name}@%h"]
+    command += ["--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"]
+    return subprocess.Popen(command, cwd=REPO, env=env)
+
+
+def stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:
+    for process in workers:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def backend_waiting_on_lock(query_like: str) -> bool:
+    """Is some PostgreSQL backend waiting for a lock while running a query like ``query_like``?"""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # inside a transaction the view is otherwise frozen
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE %s", [query_like]
+        )
+        return cursor.fetchone()[0] > 0
