@@ -55,6 +55,26 @@ def _isolation(request: pytest.FixtureRequest, settings: Any, tmp_path: Any) -> 
     celery_app.conf.task_always_eager = eager_before
 
 
+@pytest.fixture(autouse=True)
+def _ledger_invariants_hold(request: pytest.FixtureRequest) -> Any:
+    """After every test that touched the database, every ledger invariant still holds (``manage.py ledger_check``).
+
+    Tests that corrupt the ledger on purpose, to show the check catches it, are marked ``corrupts_ledger``.
+    """
+    uses_db = request.node.get_closest_marker("django_db") is not None or {"db", "transactional_db"} & set(
+        request.fixturenames
+    )
+    if not uses_db or "corrupts_ledger" in request.keywords:
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")  # set up first, so this check runs before the database is reset
+    yield
+    from wallet.invariants import ledger_check
+
+    report = ledger_check()
+    assert report.ok, f"ledger invariants broken after this test: {report.violations}"
+
+
 @pytest.fixture
 def make_user(db: None) -> Callable[..., User]:
     counter = {"n": 0}

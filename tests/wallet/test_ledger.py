@@ -115,6 +115,7 @@ def test_creator_diamonds_are_spread_over_shards_and_read_as_one_balance(make_cr
     assert_ledger_ok()
 
 
+@pytest.mark.corrupts_ledger
 def test_ledger_check_names_a_corrupted_cached_balance(viewer, capsys):
     _grant(viewer, 100)
     call_command("ledger_check")
@@ -125,6 +126,7 @@ def test_ledger_check_names_a_corrupted_cached_balance(viewer, capsys):
         call_command("ledger_check")
 
 
+@pytest.mark.corrupts_ledger
 def test_ledger_check_names_an_unbalanced_transaction(viewer):
     txn = _grant(viewer, 100)
     LedgerEntry.objects.filter(transaction=txn, amount=-100).update(amount=-99)
@@ -132,6 +134,7 @@ def test_ledger_check_names_an_unbalanced_transaction(viewer):
         call_command("ledger_check")
 
 
+@pytest.mark.corrupts_ledger
 def test_ledger_check_catches_coins_issued_without_a_purchase(viewer):
     ledger_transaction_post(
         kind="purchase",
