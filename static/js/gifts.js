@@ -61,7 +61,8 @@
         say(data.error, false);
         if (data.recharge && /coins/.test(data.error)) {
           var link = document.createElement("a");
-          link.href = data.recharge; link.textContent = " Recharge now";
+          link.href = data.recharge; link.textContent = "Recharge now";
+          result.appendChild(document.createTextNode(" "));
           result.appendChild(link);
         }
       }

@@ -9,6 +9,11 @@
   var list = document.getElementById("gift-feed");
   var board = document.getElementById("live-board");
   var busy = false, again = false;
+  // A large gift can be cancelled for a few seconds (GIFT_UNDO_SECONDS, 5 by default): entries this recent are
+  // fetched again on each refresh, so a cancellation shows here too (struck out), not only after a reload.
+  var RECHECK_MS = 15000;
+  var recent = {};  // feed entry id -> when this page first showed it
+  list.querySelectorAll("li[data-id]:not(.cancelled)").forEach(function (li) { recent[li.dataset.id] = Date.now(); });
 
   function text(tag, value, cls) {
     var el = document.createElement(tag);
@@ -17,10 +22,31 @@
     return el;
   }
 
+  function markCancelled(li) {
+    if (li.classList.contains("cancelled")) { return; }
+    li.classList.add("cancelled");
+    li.appendChild(document.createTextNode(" (cancelled)"));
+  }
+
+  function since() {
+    // Fetch from the oldest entry that could still be cancelled, or else only what is new.
+    var now = Date.now(), oldest = null;
+    Object.keys(recent).forEach(function (id) {
+      if (now - recent[id] > RECHECK_MS) { delete recent[id]; return; }
+      if (oldest === null || Number(id) < oldest) { oldest = Number(id); }
+    });
+    return oldest === null ? lastId : Math.min(lastId, oldest - 1);
+  }
+
   function render(data) {
     data.gifts.forEach(function (g) {
-      if (g.id <= lastId) { return; }
+      if (g.id <= lastId) {
+        var seen = list.querySelector('li[data-id="' + g.id + '"]');
+        if (g.cancelled && seen) { markCancelled(seen); delete recent[g.id]; }
+        return;
+      }
       lastId = g.id;
+      if (!g.cancelled) { recent[g.id] = Date.now(); }
       var empty = document.getElementById("feed-empty");
       if (empty) { empty.remove(); }
       var li = document.createElement("li");
@@ -32,7 +58,7 @@
       li.appendChild(text("strong", g.name, "who"));
       li.appendChild(document.createTextNode(" sent " + g.quantity + " × " + g.gift));
       if (g.combo > 1) { li.appendChild(document.createTextNode(" ")); li.appendChild(text("span", "combo ×" + g.combo, "combo")); }
-      if (g.cancelled) { li.className = "cancelled"; li.appendChild(document.createTextNode(" (cancelled)")); }
+      if (g.cancelled) { markCancelled(li); }
       li.classList.add("new");
       list.appendChild(li);
       while (list.children.length > 50) { list.removeChild(list.firstChild); }
@@ -51,7 +77,7 @@
   function refresh() {
     if (busy) { again = true; return; }
     busy = true;
-    fetch(feedUrl + "?after=" + lastId, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+    fetch(feedUrl + "?after=" + since(), { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) { return r.json(); })
       .then(render)
       .catch(function () {})

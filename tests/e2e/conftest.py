@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connections
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # the ORM next to Playwright's event loop
 
@@ -27,6 +28,21 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
             "--no-first-run",
         ],
     }
+
+
+@pytest.fixture(scope="session")
+def live_server(django_db_setup: None, live_server: Any) -> Any:
+    """pytest-django's server, started only once the test database exists.
+
+    Session fixtures are set up before function ones, so pytest-django's ``live_server`` could start first and
+    see the development database settings: its request threads then each opened their own connection to the
+    in-memory test database (shared cache), and two requests at once failed with "database table is locked".
+    Created after ``django_db_setup``, the server shares the test's connection, as Django's LiveServerTestCase does.
+    """
+    assert live_server.thread.connections_override or not any(
+        c.vendor == "sqlite" and c.is_in_memory_db() for c in connections.all()
+    ), "the live server does not share the in-memory test database"
+    return live_server
 
 
 @pytest.fixture
