@@ -125,7 +125,8 @@ def gift_send(
             )
     except InsufficientFunds as exc:
         raise GiftRefused(
-            f"Not enough coins: this gift costs {coins:,} coins. Recharge to send it.", code="insufficient_funds"
+            f"Not enough coins: this gift costs {coins:,} coin{'s' if coins != 1 else ''}. Recharge to send it.",
+            code="insufficient_funds",
         ) from exc
     except IntegrityError:
         existing = GiftSend.objects.filter(public_id=public_id, sender=sender).first()

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -98,9 +99,11 @@ def live_events(request: HttpRequest, session_id: int) -> HttpResponse:
     session = get_object_or_404(LiveSession, pk=session_id)
     if not realtime.realtime_enabled():
         return HttpResponse("Real-time events need REDIS_URL; poll the feed instead.", status=404)
-    response = StreamingHttpResponse(
-        realtime.live_event_stream(session_id=session.pk), content_type="text/event-stream"
-    )
+    if isinstance(request, ASGIRequest):
+        stream = realtime.live_event_stream_async(session_id=session.pk)
+    else:
+        stream = realtime.live_event_stream(session_id=session.pk)  # type: ignore[assignment]
+    response = StreamingHttpResponse(stream, content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response
