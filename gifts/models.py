@@ -1,7 +1,9 @@
-"""Gift catalog, events (sale windows), live sessions, and the record of every gift sent.
+"""Gift catalog, events (sale windows), live sessions, and the record of every gift sent; the sticker and effect
+shop, live-room chat, and creator subscriptions paid in coins.
 
 A gift's coins and diamonds move in one ledger transaction (``wallet.services``); ``GiftSend`` is the business row
-that transaction refers to.
+that transaction refers to. The same holds for ``Ownership`` (a shop purchase) and ``SubscriptionPeriod`` (one paid
+month of a subscription).
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ class Gift(models.Model):
     artwork = models.CharField(max_length=200, help_text="Path under static/, e.g. gifts/rose.svg")
     active = models.BooleanField(default=True)
     event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.PROTECT, related_name="gifts")
+    subscriber_only = models.BooleanField(
+        default=False, help_text="Only a creator's subscribers see this gift in the panel and may send it."
+    )
     sort_order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -96,6 +101,9 @@ class GiftSend(models.Model):
     coins = models.PositiveIntegerField(help_text="Coins paid: gift cost x quantity, at the time of sending.")
     diamonds = models.PositiveIntegerField(help_text="Diamonds credited to the creator (the rate snapshotted).")
     visibility = models.CharField(max_length=10, choices=GiftVisibility.choices)
+    effect = models.ForeignKey(
+        "ShopItem", null=True, blank=True, on_delete=models.PROTECT, related_name="+", help_text="Effect applied."
+    )
     status = models.CharField(max_length=10, choices=GiftSendStatus.choices, default=GiftSendStatus.FINAL)
     undo_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
@@ -119,3 +127,196 @@ class GiftSend(models.Model):
     @property
     def is_anonymous(self) -> bool:
         return self.visibility == GiftVisibility.ANONYMOUS
+
+
+# --- stickers and effects ----------------------------------------------------------------------
+
+
+class ShopItemKind(models.TextChoices):
+    STICKER = "sticker", "Sticker"
+    EFFECT = "effect", "Effect"
+
+
+class EffectStyle(models.TextChoices):
+    """How an effect looks on a chat message or a gift in the live feed (a CSS class, ``effect-<style>``)."""
+
+    HIGHLIGHT = "highlight", "Highlighted"
+    GLOW = "glow", "Glowing"
+    RAINBOW = "rainbow", "Rainbow (animated)"
+    SHAKE = "shake", "Shaking (animated)"
+
+
+class ShopItem(models.Model):
+    """A sticker or an effect, edited by staff. Bought once, owned for good."""
+
+    kind = models.CharField(max_length=10, choices=ShopItemKind.choices)
+    name = models.CharField(max_length=60)
+    slug = models.SlugField(unique=True)
+    artwork = models.CharField(max_length=200, help_text="Path under static/, e.g. shop/wave.svg")
+    coin_price = models.PositiveIntegerField()
+    effect_style = models.CharField(
+        max_length=12, choices=EffectStyle.choices, blank=True, help_text="Effects only: how the message looks."
+    )
+    active = models.BooleanField(default=True)
+    event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.PROTECT, related_name="shop_items")
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["kind", "coin_price", "sort_order"]
+        constraints = [
+            models.CheckConstraint(condition=Q(coin_price__gt=0), name="shop_item_price_positive"),
+            models.CheckConstraint(
+                condition=Q(kind="sticker", effect_style="") | (Q(kind="effect") & ~Q(effect_style="")),
+                name="shop_item_effect_has_style",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.name} ({self.coin_price} coins)"
+
+    @property
+    def is_effect(self) -> bool:
+        return self.kind == ShopItemKind.EFFECT
+
+
+class Ownership(models.Model):
+    """A person owns a shop item (the business row of the purchase's ledger transaction).
+
+    ``armed``: an effect waiting to be applied to its owner's next gift or chat message in a live room (at most one
+    per person; buying an effect arms it, the inventory page arms it again).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="shop_items_owned")
+    item = models.ForeignKey(ShopItem, on_delete=models.PROTECT, related_name="ownerships")
+    coins = models.PositiveIntegerField(help_text="Coins paid, at the time of buying.")
+    armed = models.BooleanField(default=False)
+    acquired_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-acquired_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "item"], name="ownership_once_per_item"),
+            models.UniqueConstraint(fields=["user"], condition=Q(armed=True), name="ownership_one_armed_effect"),
+        ]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} owns item {self.item_id}"
+
+
+# --- live-room chat ------------------------------------------------------------------------------
+
+
+class ChatMessage(models.Model):
+    session = models.ForeignKey(LiveSession, on_delete=models.PROTECT, related_name="chat_messages")
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="chat_messages")
+    text = models.CharField(max_length=500, blank=True)
+    sticker = models.ForeignKey(ShopItem, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    effect = models.ForeignKey(ShopItem, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(text="") | Q(sticker__isnull=False), name="chat_message_not_empty")
+        ]
+        indexes = [models.Index(fields=["session", "id"])]
+
+    def __str__(self) -> str:
+        return f"chat #{self.pk} in session {self.session_id}"
+
+
+# --- creator subscriptions ------------------------------------------------------------------------
+
+
+class SubscriptionPlan(models.Model):
+    """A creator's monthly subscription, priced in coins (one tier per creator). ``active``: open to subscribers and
+    renewing; a creator who stops offering it lets current periods run out."""
+
+    creator = models.OneToOneField(CreatorProfile, on_delete=models.PROTECT, related_name="subscription_plan")
+    name = models.CharField(max_length=60, default="Supporter")
+    coins_per_month = models.PositiveIntegerField()
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["creator_id"]
+        constraints = [models.CheckConstraint(condition=Q(coins_per_month__gt=0), name="plan_price_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.name} of @{self.creator_id} ({self.coins_per_month} coins a month)"
+
+
+class SubscriptionStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    CANCELLED = "cancelled", "Cancelled (runs until the period ends)"
+    LAPSED = "lapsed", "Lapsed"
+
+
+class Subscription(models.Model):
+    """One person's subscription to one creator's plan; resubscribing reuses this row.
+
+    Paid through ``current_period_end``. ``next_renewal_at`` is set only while active: Celery beat renews it then.
+    A cancelled subscription keeps its benefits until the period ends; a lapsed one (coins were short) has none.
+    """
+
+    subscriber = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="subscriptions")
+    plan = models.ForeignKey(SubscriptionPlan, on_delete=models.PROTECT, related_name="subscriptions")
+    status = models.CharField(max_length=10, choices=SubscriptionStatus.choices, default=SubscriptionStatus.ACTIVE)
+    current_period_start = models.DateTimeField()
+    current_period_end = models.DateTimeField()
+    next_renewal_at = models.DateTimeField(null=True, blank=True)
+    reminder_sent_for = models.DateTimeField(
+        null=True, blank=True, help_text="The renewal date the three-days-before email was sent for."
+    )
+    lapse_reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["subscriber", "plan"], name="subscription_one_per_person_plan"),
+            models.CheckConstraint(
+                condition=Q(current_period_end__gt=F("current_period_start")), name="subscription_period_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="active", next_renewal_at__isnull=False)
+                | (~Q(status="active") & Q(next_renewal_at__isnull=True)),
+                name="subscription_renews_only_when_active",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "next_renewal_at"])]
+
+    def __str__(self) -> str:
+        return f"user {self.subscriber_id} -> plan {self.plan_id} ({self.status})"
+
+
+class SubscriptionPeriod(models.Model):
+    """One paid month (the business row of its ledger transaction). Unique per period: a renewal happens once."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.PROTECT, related_name="periods")
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    coins = models.PositiveIntegerField(help_text="Coins paid for this period (the plan's price then).")
+    diamonds = models.PositiveIntegerField(help_text="Diamonds credited to the creator (the rate snapshotted).")
+    renewal = models.BooleanField(default=False, help_text="Paid by an automatic renewal (not by the person).")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-period_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "period_start"], name="subscription_period_once"),
+            models.CheckConstraint(condition=Q(coins__gt=0), name="subscription_period_coins_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"subscription {self.subscription_id} {self.period_start:%Y-%m-%d}"
+
+    @property
+    def idempotency_key(self) -> str:
+        return subscription_period_key(subscription_id=self.subscription_id, period_start=self.period_start)
+
+
+def subscription_period_key(*, subscription_id: int, period_start: object) -> str:
+    """The ledger idempotency key of one period: made from the subscription and the period, never from a clock."""
+    return f"subscription-{subscription_id}-{period_start:%Y%m%dT%H%M%S%f}"

@@ -1,4 +1,5 @@
-"""Gift reads: what is on sale, live feeds with combos, leaderboards (privacy rules applied), histories."""
+"""Gift reads: what is on sale, live feeds with combos and chat, leaderboards (privacy rules applied), histories;
+the shop and inventories; subscriptions (who is a subscriber now, what is due for renewal)."""
 
 from __future__ import annotations
 
@@ -7,25 +8,40 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.templatetags.static import static
 from django.utils import timezone
 
 from accounts.models import CreatorProfile, User
 
-from .models import Event, Gift, GiftSend, GiftSendStatus, LiveSession
+from .models import (
+    ChatMessage,
+    Event,
+    Gift,
+    GiftSend,
+    GiftSendStatus,
+    LiveSession,
+    Ownership,
+    ShopItem,
+    ShopItemKind,
+    Subscription,
+    SubscriptionPeriod,
+    SubscriptionPlan,
+    SubscriptionStatus,
+)
 
 ANONYMOUS = "Anonymous"
 
 
-def gifts_on_sale(*, at: datetime | None = None) -> list[Gift]:
+def gifts_on_sale(*, at: datetime | None = None, subscriber: bool = False) -> list[Gift]:
+    """Gifts on sale now; subscriber-only ones only for a subscriber of the creator in question."""
     now = at or timezone.now()
-    return list(
-        Gift.objects.filter(active=True)
-        .filter(Q(event__isnull=True) | Q(event__starts_at__lte=now, event__ends_at__gt=now))
-        .select_related("event")
-        .order_by("coin_cost", "sort_order")
+    gifts = Gift.objects.filter(active=True).filter(
+        Q(event__isnull=True) | Q(event__starts_at__lte=now, event__ends_at__gt=now)
     )
+    if not subscriber:
+        gifts = gifts.filter(subscriber_only=False)
+    return list(gifts.select_related("event").order_by("coin_cost", "sort_order"))
 
 
 def events_current(*, at: datetime | None = None) -> list[Event]:
@@ -62,7 +78,7 @@ class PanelGift:
     diamonds_value: Decimal
 
 
-def gift_panel(*, at: datetime | None = None) -> list[PanelGift]:
+def gift_panel(*, at: datetime | None = None, subscriber: bool = False) -> list[PanelGift]:
     r = rates()
     cent = Decimal("0.01")
     return [
@@ -72,7 +88,7 @@ def gift_panel(*, at: datetime | None = None) -> list[PanelGift]:
             diamonds=g.coin_cost * r.diamonds_per_coin,
             diamonds_value=(g.coin_cost * r.diamonds_per_coin * r.diamond_value).quantize(cent),
         )
-        for g in gifts_on_sale(at=at)
+        for g in gifts_on_sale(at=at, subscriber=subscriber)
     ]
 
 
@@ -83,7 +99,15 @@ def public_name(*, sender: User, anonymous: bool) -> str:
 
 
 def _feed_sends(session: LiveSession) -> QuerySet[GiftSend]:
-    return GiftSend.objects.filter(live_session=session).select_related("sender", "sender__creator", "gift")
+    return (
+        GiftSend.objects.filter(live_session=session)
+        .select_related("sender", "sender__creator", "gift", "effect")
+        .annotate(sender_subscribed=_subscribed(creator_id=session.creator_id, person="sender_id"))
+    )
+
+
+def _effect_class(item: ShopItem | None) -> str:
+    return f"effect-{item.effect_style}" if item is not None else ""
 
 
 def live_feed(*, session: LiveSession, after_id: int = 0, limit: int = 30) -> list[dict[str, object]]:
@@ -99,10 +123,13 @@ def live_feed(*, session: LiveSession, after_id: int = 0, limit: int = 30) -> li
         if send.status != GiftSendStatus.CANCELLED:
             last[key] = (send.created_at, combo)
         if send.pk > after_id:
+            name = public_name(sender=send.sender, anonymous=send.is_anonymous)
             items.append(
                 {
                     "id": send.pk,
-                    "name": public_name(sender=send.sender, anonymous=send.is_anonymous),
+                    "name": name,
+                    "subscriber": name != ANONYMOUS and send.sender_subscribed,  # type: ignore[attr-defined]
+                    "effect": _effect_class(send.effect),
                     "gift": send.gift.name,
                     "artwork": static(send.gift.artwork),
                     "quantity": send.quantity,
@@ -115,27 +142,35 @@ def live_feed(*, session: LiveSession, after_id: int = 0, limit: int = 30) -> li
     return items[-limit:]
 
 
-def _leaderboard(sends: QuerySet[GiftSend], limit: int) -> list[dict[str, object]]:
-    """Top gifters by coins. Anonymous gifts, and people who opted out, count but are shown as Anonymous."""
+def _leaderboard(sends: QuerySet[GiftSend], limit: int, creator_id: int) -> list[dict[str, object]]:
+    """Top gifters by coins. Anonymous gifts, and people who opted out, count but are shown as Anonymous.
+
+    ``subscriber``: the person subscribes to the creator now (the badge; never shown for an anonymous row).
+    """
     rows = list(
         sends.exclude(status=GiftSendStatus.CANCELLED)
         .values("sender_id", "visibility")
         .annotate(total=Sum("coins"))
         .order_by("-total", "sender_id")[: limit * 2]
     )
-    people = {u.pk: u for u in User.objects.filter(pk__in={r["sender_id"] for r in rows}).select_related("creator")}
-    board = [
-        {
-            "name": public_name(sender=people[r["sender_id"]], anonymous=r["visibility"] == "anonymous"),
-            "coins": r["total"],
-        }
-        for r in rows
-    ]
+    people = {
+        u.pk: u
+        for u in User.objects.filter(pk__in={r["sender_id"] for r in rows})
+        .select_related("creator")
+        .annotate(subscribed=_subscribed(creator_id=creator_id, person="pk"))
+    }
+    board = []
+    for r in rows:
+        person = people[r["sender_id"]]
+        name = public_name(sender=person, anonymous=r["visibility"] == "anonymous")
+        board.append(
+            {"name": name, "coins": r["total"], "subscriber": name != ANONYMOUS and person.subscribed}  # type: ignore[attr-defined]
+        )
     return board[:limit]
 
 
 def leaderboard_for_session(*, session: LiveSession, limit: int = 10) -> list[dict[str, object]]:
-    return _leaderboard(GiftSend.objects.filter(live_session=session), limit)
+    return _leaderboard(GiftSend.objects.filter(live_session=session), limit, session.creator_id)
 
 
 def leaderboard_for_creator(
@@ -144,7 +179,7 @@ def leaderboard_for_creator(
     sends = GiftSend.objects.filter(creator=creator)
     if days:
         sends = sends.filter(created_at__gte=timezone.now() - timedelta(days=days))
-    return _leaderboard(sends, limit)
+    return _leaderboard(sends, limit, creator.pk)
 
 
 def gifts_sent_list(*, user: User) -> QuerySet[GiftSend]:
@@ -158,3 +193,168 @@ def gifts_received_list(*, creator: CreatorProfile) -> QuerySet[GiftSend]:
 def diamonds_credited_total() -> int:
     """Diamonds credited by gifts that stand (for the ledger invariant)."""
     return GiftSend.objects.exclude(status=GiftSendStatus.CANCELLED).aggregate(t=Sum("diamonds"))["t"] or 0
+
+
+def diamonds_credited_by_subscriptions_total() -> int:
+    """Diamonds credited by paid subscription periods (for the ledger invariant; a period is never taken back)."""
+    return SubscriptionPeriod.objects.aggregate(t=Sum("diamonds"))["t"] or 0
+
+
+# --- stickers and effects -------------------------------------------------------------------------
+
+
+def shop_items_on_sale(*, at: datetime | None = None) -> list[ShopItem]:
+    now = at or timezone.now()
+    return list(
+        ShopItem.objects.filter(active=True)
+        .filter(Q(event__isnull=True) | Q(event__starts_at__lte=now, event__ends_at__gt=now))
+        .select_related("event")
+        .order_by("kind", "coin_price", "sort_order", "pk")
+    )
+
+
+def shop_item_sale_problem(*, item: ShopItem, at: datetime) -> str | None:
+    noun = item.get_kind_display().lower()
+    if not item.active:
+        return f"The {item.name} {noun} is not on sale."
+    event = item.event
+    if event is not None:
+        if at < event.starts_at:
+            return f"The {item.name} {noun} goes on sale when {event.name} starts."
+        if at >= event.ends_at:
+            return f"The {item.name} {noun} was only on sale during {event.name}, which has ended."
+    return None
+
+
+def shop_item_ids_owned(*, user: User) -> set[int]:
+    if not user.is_authenticated:
+        return set()
+    return set(Ownership.objects.filter(user=user).values_list("item_id", flat=True))
+
+
+def inventory_list(*, user: User) -> list[Ownership]:
+    """What a person owns, stickers first, newest first within each kind."""
+    return list(
+        Ownership.objects.filter(user=user).select_related("item").order_by("-item__kind", "-acquired_at", "-pk")
+    )
+
+
+def stickers_owned(*, user: User) -> list[ShopItem]:
+    if not user.is_authenticated:
+        return []
+    return list(
+        ShopItem.objects.filter(ownerships__user=user, kind=ShopItemKind.STICKER).order_by("name", "pk").distinct()
+    )
+
+
+def effect_armed_get(*, user: User) -> ShopItem | None:
+    """The effect waiting for this person's next gift or chat message in a live room, if any."""
+    if not user.is_authenticated:
+        return None
+    ownership = Ownership.objects.filter(user=user, armed=True).select_related("item").first()
+    return ownership.item if ownership is not None else None
+
+
+# --- live-room chat -------------------------------------------------------------------------------
+
+
+def chat_feed(*, session: LiveSession, after_id: int = 0, limit: int = 50) -> list[dict[str, object]]:
+    """The newest chat messages of a live session (after ``after_id``), oldest first; names by the privacy rules."""
+    messages = list(
+        ChatMessage.objects.filter(session=session, pk__gt=after_id)
+        .select_related("sender", "sender__creator", "sticker", "effect")
+        .annotate(sender_subscribed=_subscribed(creator_id=session.creator_id, person="sender_id"))
+        .order_by("-id")[:limit]
+    )[::-1]
+    items = []
+    for message in messages:
+        name = public_name(sender=message.sender, anonymous=False)
+        items.append(
+            {
+                "id": message.pk,
+                "name": name,
+                "subscriber": name != ANONYMOUS and message.sender_subscribed,  # type: ignore[attr-defined]
+                "text": message.text,
+                "sticker": (
+                    {"name": message.sticker.name, "artwork": static(message.sticker.artwork)}
+                    if message.sticker is not None
+                    else None
+                ),
+                "effect": _effect_class(message.effect),
+                "at": message.created_at.isoformat(),
+            }
+        )
+    return items
+
+
+# --- subscriptions --------------------------------------------------------------------------------
+
+
+def _current(now: datetime) -> Q:
+    """Subscriptions whose benefits hold now: active (paid, or its renewal is being made), or cancelled but paid
+    until a period end still ahead."""
+    return Q(status=SubscriptionStatus.ACTIVE) | Q(status=SubscriptionStatus.CANCELLED, current_period_end__gt=now)
+
+
+def _subscribed(*, creator_id: int, person: str, at: datetime | None = None) -> Exists:
+    """An ``Exists`` to annotate rows with: does the person in column ``person`` subscribe to the creator now?"""
+    return Exists(
+        Subscription.objects.filter(_current(at or timezone.now()), plan__creator_id=creator_id).filter(
+            subscriber_id=OuterRef(person)
+        )
+    )
+
+
+def subscription_is_current(*, subscription: Subscription | None, at: datetime | None = None) -> bool:
+    if subscription is None:
+        return False
+    now = at or timezone.now()
+    return subscription.status == SubscriptionStatus.ACTIVE or (
+        subscription.status == SubscriptionStatus.CANCELLED and subscription.current_period_end > now
+    )
+
+
+def subscriber_is_current(*, subscriber: User, creator: CreatorProfile, at: datetime | None = None) -> bool:
+    """Whether ``subscriber`` has a subscription to ``creator`` whose benefits hold now (badge, subscriber gifts)."""
+    if not subscriber.is_authenticated:
+        return False
+    return Subscription.objects.filter(
+        _current(at or timezone.now()), plan__creator=creator, subscriber=subscriber
+    ).exists()
+
+
+def subscription_plan_get(*, creator: CreatorProfile) -> SubscriptionPlan | None:
+    return SubscriptionPlan.objects.filter(creator=creator).first()
+
+
+def subscription_get(*, subscriber: User, creator: CreatorProfile) -> Subscription | None:
+    """A person's subscription to a creator (whatever its status), with its plan."""
+    if not subscriber.is_authenticated:
+        return None
+    return (
+        Subscription.objects.filter(subscriber=subscriber, plan__creator=creator)
+        .select_related("plan", "plan__creator")
+        .first()
+    )
+
+
+def subscription_list(*, subscriber: User) -> list[Subscription]:
+    return list(
+        Subscription.objects.filter(subscriber=subscriber)
+        .select_related("plan", "plan__creator")
+        .order_by("status", "current_period_end")
+    )
+
+
+def subscriber_count(*, creator: CreatorProfile, at: datetime | None = None) -> int:
+    return Subscription.objects.filter(_current(at or timezone.now()), plan__creator=creator).count()
+
+
+def subscriptions_due_ids(*, now: datetime | None = None, limit: int = 1000) -> list[int]:
+    """Active subscriptions whose period has ended: each needs its renewal (oldest first)."""
+    now = now or timezone.now()
+    return list(
+        Subscription.objects.filter(status=SubscriptionStatus.ACTIVE, next_renewal_at__lte=now)
+        .order_by("next_renewal_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )

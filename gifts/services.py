@@ -26,8 +26,10 @@ from wallet.services import (
     user_open_debt_coins,
 )
 
-from .models import Gift, GiftSend, GiftSendStatus, LiveSession
+from .models import Gift, GiftSend, GiftSendStatus, LiveSession, ShopItem
 from .realtime import live_event_publish
+from .selectors import subscriber_is_current
+from .shop import shop_effect_consume
 
 
 class GiftRefused(ValidationError):
@@ -76,8 +78,12 @@ def gift_send(
     live_session: LiveSession | None = None,
     idempotency_key: uuid.UUID | None = None,
     now: datetime | None = None,
+    effect: ShopItem | None = None,
 ) -> GiftSend:
-    """Send ``quantity`` of ``gift`` to ``creator``: debit coins, credit diamonds, record it. All or nothing."""
+    """Send ``quantity`` of ``gift`` to ``creator``: debit coins, credit diamonds, record it. All or nothing.
+
+    ``effect``: the sender's armed effect (``gifts.shop``), applied to a gift in a live room and used up.
+    """
     now = now or timezone.now()
     if type(quantity) is not int or not 1 <= quantity <= settings.GIFT_MAX_QUANTITY:
         raise GiftRefused(f"Choose a quantity from 1 to {settings.GIFT_MAX_QUANTITY}.")
@@ -87,6 +93,8 @@ def gift_send(
     problem = gift_sale_problem(gift=gift, at=now) or _sender_problem(sender=sender, creator=creator)
     if problem:
         raise GiftRefused(problem)
+    if gift.subscriber_only and not subscriber_is_current(subscriber=sender, creator=creator, at=now):
+        raise GiftRefused(f"The {gift.name} gift is for {creator.display_name}'s subscribers. Subscribe to send it.")
     if live_session is not None and (live_session.creator_id != creator.pk or not live_session.is_live):
         raise GiftRefused("This live stream has ended.")
     coins = gift.coin_cost * quantity
@@ -97,6 +105,8 @@ def gift_send(
     creator_account = ledger_account_for_user(user=creator.user_id, asset=Asset.DIAMOND)
     try:
         with transaction.atomic():
+            if effect is not None and live_session is not None:
+                effect = shop_effect_consume(user=sender, item=effect)
             send = GiftSend.objects.create(
                 public_id=public_id,
                 sender=sender,
@@ -107,6 +117,7 @@ def gift_send(
                 coins=coins,
                 diamonds=diamonds,
                 visibility=visibility,
+                effect=effect if live_session is not None else None,
                 status=GiftSendStatus.UNDOABLE if large else GiftSendStatus.FINAL,
                 undo_until=now + timedelta(seconds=settings.GIFT_UNDO_SECONDS) if large else None,
                 created_at=now,

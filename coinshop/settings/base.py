@@ -229,6 +229,20 @@ GIFT_UNDO_SECONDS = env.int("GIFT_UNDO_SECONDS", default=5)
 GIFT_COMBO_SECONDS = 10
 CELERY_BEAT_SCHEDULE["finalize-gifts"] = {"task": "gifts.tasks.gift_sends_finalize_task", "schedule": 60.0}
 
+# --- Stickers, effects, live chat, creator subscriptions (gifts app) -----------------------
+CHAT_MAX_LENGTH = env.int("CHAT_MAX_LENGTH", default=200)  # characters per message
+CHAT_RATE_MESSAGES = env.int("CHAT_RATE_MESSAGES", default=5)  # at most this many messages per person...
+CHAT_RATE_SECONDS = env.int("CHAT_RATE_SECONDS", default=10)  # ...in this many seconds (Django's cache counts)
+SUBSCRIPTION_MAX_COINS = env.int("SUBSCRIPTION_MAX_COINS", default=100_000)  # a month's price, at most
+SUBSCRIPTION_REMINDER_DAYS = 3  # the email before a renewal
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # Renewals at the period end: every due subscription gets its own (idempotent) renewal task.
+        "renew-subscriptions": {"task": "gifts.tasks.subscriptions_renew_due_task", "schedule": 60.0},
+        "subscription-reminders": {"task": "gifts.tasks.subscription_reminders_send_task", "schedule": 900.0},
+    }
+)
+
 # --- Payouts ---------------------------------------------------------------------------------
 PAYOUT_MIN_DIAMONDS = env.int("PAYOUT_MIN_DIAMONDS", default=10_000)
 PAYOUT_DAILY_LIMIT_MINOR = env.int("PAYOUT_DAILY_LIMIT_MINOR", default=100_000)  # $1,000

@@ -37,7 +37,10 @@ def test_feed_shows_new_gifts_with_combo_and_the_session_leaderboard(client, mak
         ("Ann", "Rose", 1),
         ("Anonymous", "Clap", 1),
     ]
-    assert data["leaderboard"] == [{"name": "Anonymous", "coins": 10}, {"name": "Ann", "coins": 4}]
+    assert data["leaderboard"] == [
+        {"name": "Anonymous", "coins": 10, "subscriber": False},
+        {"name": "Ann", "coins": 4, "subscriber": False},
+    ]
     last = data["gifts"][-2]["id"]
     assert [g["gift"] for g in client.get(f"/live/{live.pk}/feed.json?after={last}").json()["gifts"]] == ["Clap"]
     assert client.get(f"/live/{live.pk}/feed.json?after=junk").status_code == 200
@@ -49,7 +52,7 @@ def test_people_who_opted_out_of_leaderboards_are_not_named(client, make_user, c
     services.gift_send(sender=shy, creator=creator, gift=catalog["clap"], live_session=live, visibility="public")
     data = client.get(f"/live/{live.pk}/feed.json").json()
     assert data["gifts"][0]["name"] == "Anonymous"
-    assert data["leaderboard"] == [{"name": "Anonymous", "coins": 10}]
+    assert data["leaderboard"] == [{"name": "Anonymous", "coins": 10, "subscriber": False}]
     page = client.get(f"/@{creator.handle}/").content.decode()
     assert "Shy" not in page and "shy@example.com" not in page
 

@@ -1,0 +1,82 @@
+"""Live-room chat writes: a message with an optional sticker (owned) and the sender's armed effect.
+
+Delivered like gifts: the row is the truth, then a "changed" signal on commit (``gifts.realtime``); the live
+room's feed carries the chat. Each person may send ``CHAT_RATE_MESSAGES`` messages per ``CHAT_RATE_SECONDS``,
+counted in Django's cache (Redis in production, so every web process shares the count).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+
+from .models import ChatMessage, LiveSession, ShopItem
+from .realtime import live_event_publish
+from .selectors import effect_armed_get
+from .shop import shop_effect_consume, sticker_owned_check
+
+
+class ChatRefused(ValidationError):
+    """A chat message that may not be sent, with the reason in words. Nothing was written."""
+
+
+def _rate_key(user_id: int) -> str:
+    return f"chat-rate:{user_id}"
+
+
+def chat_rate_take(*, user_id: int) -> bool:
+    """Count one message against the person's window; False when the window is already full."""
+    key = _rate_key(user_id)
+    cache.add(key, 0, timeout=settings.CHAT_RATE_SECONDS)  # starts the window (a no-op when it runs)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # the window ended between the two calls: this message opens the next one
+        cache.add(key, 1, timeout=settings.CHAT_RATE_SECONDS)
+        count = 1
+    return count <= settings.CHAT_RATE_MESSAGES
+
+
+def chat_message_post(
+    *,
+    sender: User,
+    session: LiveSession,
+    text: str,
+    sticker: ShopItem | None = None,
+    now: datetime | None = None,
+) -> ChatMessage:
+    """Post a chat message in a live room. The sender's armed effect, if any, is applied to it (once)."""
+    now = now or timezone.now()
+    if not sender.is_authenticated:
+        raise ChatRefused("Log in to chat.")
+    if not session.is_live:
+        raise ChatRefused("This live stream has ended, so its chat is closed.")
+    if sender.is_frozen:
+        raise ChatRefused("Your account is restricted, so you cannot chat. Contact support.")
+    text = " ".join(text.split())
+    if not text and sticker is None:
+        raise ChatRefused("Write a message or pick a sticker.")
+    limit = settings.CHAT_MAX_LENGTH
+    if len(text) > limit:
+        raise ChatRefused(f"Messages can be at most {limit} characters; yours has {len(text)}.", code="too_long")
+    if sticker is not None:
+        sticker_owned_check(user=sender, sticker=sticker)
+    if not chat_rate_take(user_id=sender.pk):
+        raise ChatRefused(
+            f"You are sending messages too fast: at most {settings.CHAT_RATE_MESSAGES} every "
+            f"{settings.CHAT_RATE_SECONDS} seconds. Wait a moment and try again.",
+            code="rate_limited",
+        )
+    with transaction.atomic():
+        effect = shop_effect_consume(user=sender, item=effect_armed_get(user=sender))
+        message = ChatMessage.objects.create(
+            session=session, sender=sender, text=text, sticker=sticker, effect=effect, created_at=now
+        )
+    transaction.on_commit(lambda: live_event_publish(session_id=session.pk, kind="chat"))
+    return message

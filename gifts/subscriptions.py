@@ -1,0 +1,326 @@
+"""Creator subscriptions paid in coins: subscribe, cancel (runs to the period end), resume, monthly renewals by
+Celery beat, the reminder three days before, and lapsing (with one email) when coins are short.
+
+Every paid month is a ``SubscriptionPeriod`` row, unique per (subscription, period start), and one ledger
+transaction whose idempotency key is made from that pair: a renewal that runs twice, or again after a worker died
+mid-run, pays each period once. Coins move like a gift's: the subscriber's COIN to the sink, the creator's
+DIAMOND credited from diamond issuance.
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import CreatorProfile, User
+from wallet.models import Asset, SystemAccount, TransactionKind
+from wallet.selectors import wallet_balance_get
+from wallet.services import (
+    InsufficientFunds,
+    Posting,
+    ledger_account_for_user,
+    ledger_system_account,
+    ledger_transaction_post,
+)
+
+from .models import (
+    Subscription,
+    SubscriptionPeriod,
+    SubscriptionPlan,
+    SubscriptionStatus,
+    subscription_period_key,
+)
+from .selectors import subscription_is_current
+from .services import gift_diamonds_for
+from .shop import user_spend_problem
+
+logger = logging.getLogger(__name__)
+
+
+class SubscriptionRefused(ValidationError):
+    """A subscription change that may not happen, with the reason in words. Nothing was written."""
+
+
+def period_end_for(*, start: datetime) -> datetime:
+    """One calendar month after ``start`` (the 31st becomes the month's last day)."""
+    year, month = (start.year + 1, 1) if start.month == 12 else (start.year, start.month + 1)
+    return start.replace(year=year, month=month, day=min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def day_text(at: datetime) -> str:
+    """ "March 5, 2027" (UTC, as every date in emails and pages)."""
+    return f"{at:%B} {at.day}, {at.year}"
+
+
+# --- the creator's plan ---------------------------------------------------------------------------
+
+
+def subscription_plan_set(
+    *, creator: CreatorProfile, coins_per_month: int, active: bool = True, name: str = ""
+) -> SubscriptionPlan:
+    """Offer (or change, or stop offering) the creator's monthly subscription. A new price applies to new
+    subscribers at once and to current ones from their next renewal, which the reminder email announces."""
+    if type(coins_per_month) is not int or not 1 <= coins_per_month <= settings.SUBSCRIPTION_MAX_COINS:
+        raise SubscriptionRefused(f"Choose a monthly price from 1 to {settings.SUBSCRIPTION_MAX_COINS:,} coins.")
+    if not creator.user.is_adult:
+        raise SubscriptionRefused("You must be 18 or older to earn from subscriptions.")
+    name = name.strip()[:60] or "Supporter"
+    plan, _ = SubscriptionPlan.objects.update_or_create(
+        creator=creator, defaults={"coins_per_month": coins_per_month, "active": active, "name": name}
+    )
+    return plan
+
+
+# --- paying for a period --------------------------------------------------------------------------
+
+
+def _period_pay(
+    *, subscription: Subscription, period_start: datetime, renewal: bool, now: datetime
+) -> SubscriptionPeriod:
+    """Record one paid period and post its ledger transaction (inside the caller's transaction).
+
+    Raises ``InsufficientFunds`` (and writes nothing) when the subscriber's coins are short.
+    """
+    plan = subscription.plan
+    coins = plan.coins_per_month
+    diamonds = gift_diamonds_for(coins=coins)
+    with transaction.atomic():
+        period = SubscriptionPeriod.objects.create(
+            subscription=subscription,
+            period_start=period_start,
+            period_end=period_end_for(start=period_start),
+            coins=coins,
+            diamonds=diamonds,
+            renewal=renewal,
+            created_at=now,
+        )
+        ledger_transaction_post(
+            kind=TransactionKind.SUBSCRIPTION,
+            idempotency_key=subscription_period_key(subscription_id=subscription.pk, period_start=period_start),
+            postings=[
+                Posting(ledger_account_for_user(user=subscription.subscriber_id, asset=Asset.COIN), -coins),
+                Posting(ledger_system_account(code=SystemAccount.COIN_SINK), coins),
+                Posting(ledger_account_for_user(user=plan.creator.user_id, asset=Asset.DIAMOND), diamonds),
+                Posting(ledger_system_account(code=SystemAccount.DIAMOND_ISSUANCE), -diamonds),
+            ],
+            reference=("subscription_period", period.pk),
+            memo=f"{plan.name} subscription to @{plan.creator.handle}, {period_start:%Y-%m-%d}",
+        )
+    return period
+
+
+def _start_problem(*, subscriber: User, creator: CreatorProfile, plan: SubscriptionPlan | None) -> str | None:
+    if subscriber.is_authenticated and creator.user_id == subscriber.pk:
+        return "You cannot subscribe to yourself."
+    problem = user_spend_problem(user=subscriber, doing="subscribe")
+    if problem:
+        return problem
+    if plan is None or not plan.active or not creator.user.is_active:
+        return f"{creator.display_name} does not offer a subscription right now."
+    return None
+
+
+def subscription_start(*, subscriber: User, creator: CreatorProfile, now: datetime | None = None) -> Subscription:
+    """Subscribe to ``creator``: pay the first month now. Also resumes: a cancelled subscription whose month is still
+    running goes on without a charge; a lapsed (or ended) one starts a new month, paid now."""
+    now = now or timezone.now()
+    plan = SubscriptionPlan.objects.filter(creator=creator).first()
+    problem = _start_problem(subscriber=subscriber, creator=creator, plan=plan)
+    if problem or plan is None:
+        raise SubscriptionRefused(problem or f"{creator.display_name} does not offer a subscription right now.")
+    plan.creator = creator
+    try:
+        with transaction.atomic():
+            subscription = Subscription.objects.select_for_update().filter(subscriber=subscriber, plan=plan).first()
+            if subscription is not None and subscription_is_current(subscription=subscription, at=now):
+                if subscription.status == SubscriptionStatus.ACTIVE:
+                    raise SubscriptionRefused(
+                        f"You already subscribe to {creator.display_name}; it renews on "
+                        f"{day_text(subscription.current_period_end)}.",
+                        code="already",
+                    )
+                subscription.status = SubscriptionStatus.ACTIVE  # cancelled, month still running: just resume
+                subscription.next_renewal_at = subscription.current_period_end
+                subscription.lapse_reason = ""
+                subscription.save(update_fields=["status", "next_renewal_at", "lapse_reason", "updated_at"])
+                return subscription
+            end = period_end_for(start=now)
+            if subscription is None:
+                subscription = Subscription.objects.create(
+                    subscriber=subscriber,
+                    plan=plan,
+                    current_period_start=now,
+                    current_period_end=end,
+                    next_renewal_at=end,
+                    created_at=now,
+                )
+            else:
+                subscription.status = SubscriptionStatus.ACTIVE
+                subscription.current_period_start = now
+                subscription.current_period_end = end
+                subscription.next_renewal_at = end
+                subscription.lapse_reason = ""
+                subscription.save()
+            _period_pay(subscription=subscription, period_start=now, renewal=False, now=now)
+    except InsufficientFunds as exc:
+        raise SubscriptionRefused(
+            f"Not enough coins: a month of {creator.display_name}'s subscription costs {plan.coins_per_month:,} "
+            "coins. Recharge to subscribe.",
+            code="insufficient_funds",
+        ) from exc
+    except IntegrityError as exc:  # the same person subscribed at the same moment in another tab: that one stands
+        raise SubscriptionRefused(f"You already subscribe to {creator.display_name}.", code="already") from exc
+    return subscription
+
+
+def subscription_cancel(*, subscription: Subscription, by: User, now: datetime | None = None) -> Subscription:
+    """Stop renewing. The subscriber keeps the benefits until the period they paid for ends."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+        if subscription.subscriber_id != by.pk:
+            raise SubscriptionRefused("Only the subscriber can cancel a subscription.")
+        if subscription.status == SubscriptionStatus.LAPSED:
+            raise SubscriptionRefused("This subscription has already lapsed: there is nothing to cancel.")
+        if subscription.status == SubscriptionStatus.ACTIVE:
+            subscription.status = SubscriptionStatus.CANCELLED
+            subscription.next_renewal_at = None
+            subscription.save(update_fields=["status", "next_renewal_at", "updated_at"])
+    return subscription
+
+
+def subscription_resume(*, subscription: Subscription, by: User, now: datetime | None = None) -> Subscription:
+    """Undo a cancellation (free while the month runs) or resume a lapsed subscription (a new month, paid now)."""
+    if subscription.subscriber_id != by.pk:
+        raise SubscriptionRefused("Only the subscriber can resume a subscription.")
+    creator = CreatorProfile.objects.select_related("user").get(pk=subscription.plan.creator_id)
+    return subscription_start(subscriber=by, creator=creator, now=now)
+
+
+# --- renewals (Celery beat) -----------------------------------------------------------------------
+
+
+def _renewal_problem(subscription: Subscription) -> str | None:
+    plan = subscription.plan
+    creator = plan.creator
+    if not plan.active:
+        return f"{creator.display_name} no longer offers a subscription."
+    if not creator.user.is_active or creator.user.is_deleted:
+        return f"{creator.display_name}'s account is closed."
+    return user_spend_problem(user=subscription.subscriber, doing="renew a subscription")
+
+
+def subscription_renew(*, subscription_id: int, now: datetime | None = None) -> str:
+    """Renew one subscription whose period has ended, once: "renewed", "lapsed" (one email), or "not due".
+
+    The subscription row is locked for the decision; the period row and the ledger key are unique per period, so a
+    second run (a duplicate beat, a redelivered task after a worker died) finds the renewal made and does nothing.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        subscription = (
+            Subscription.objects.select_for_update(of=("self",))
+            .select_related("plan", "plan__creator", "plan__creator__user", "subscriber")
+            .filter(pk=subscription_id)
+            .first()
+        )
+        if (
+            subscription is None
+            or subscription.status != SubscriptionStatus.ACTIVE
+            or subscription.next_renewal_at is None
+            or subscription.next_renewal_at > now
+        ):
+            return "not due"
+        period_start = subscription.current_period_end
+        problem = _renewal_problem(subscription)
+        period = None
+        if problem is None:
+            try:
+                period = _period_pay(subscription=subscription, period_start=period_start, renewal=True, now=now)
+            except InsufficientFunds:
+                coins = subscription.plan.coins_per_month
+                problem = f"Not enough coins: the renewal costs {coins:,} coins."
+        if period is None:
+            subscription.status = SubscriptionStatus.LAPSED
+            subscription.next_renewal_at = None
+            subscription.lapse_reason = (problem or "")[:255]
+            subscription.save(update_fields=["status", "next_renewal_at", "lapse_reason", "updated_at"])
+            transaction.on_commit(lambda: _lapsed_email_send(subscription_id=subscription_id))
+            return "lapsed"
+        subscription.current_period_start = period.period_start
+        subscription.current_period_end = period.period_end
+        subscription.next_renewal_at = period.period_end
+        subscription.save(update_fields=["current_period_start", "current_period_end", "next_renewal_at", "updated_at"])
+    return "renewed"
+
+
+def subscription_reminders_send(*, now: datetime | None = None) -> int:
+    """Email every active subscriber whose renewal is at most ``SUBSCRIPTION_REMINDER_DAYS`` away, once per renewal."""
+    now = now or timezone.now()
+    due = Subscription.objects.filter(
+        status=SubscriptionStatus.ACTIVE,
+        next_renewal_at__gt=now,
+        next_renewal_at__lte=now + timedelta(days=settings.SUBSCRIPTION_REMINDER_DAYS),
+    ).exclude(reminder_sent_for=F("next_renewal_at"))
+    sent = 0
+    for pk, renewal_at in due.values_list("pk", "next_renewal_at"):
+        claimed = (
+            Subscription.objects.filter(pk=pk, status=SubscriptionStatus.ACTIVE, next_renewal_at=renewal_at)
+            .exclude(reminder_sent_for=renewal_at)
+            .update(reminder_sent_for=renewal_at)
+        )
+        if claimed:  # this run, and no other, sends it
+            _reminder_email_send(subscription_id=pk)
+            sent += 1
+    return sent
+
+
+# --- emails ---------------------------------------------------------------------------------------
+
+
+def _email(subscription: Subscription, template: str, subject: str, **extra: object) -> None:
+    subscriber = subscription.subscriber
+    if subscriber.is_deleted or not subscriber.email:
+        return
+    creator = subscription.plan.creator
+    context = {
+        "subscription": subscription,
+        "plan": subscription.plan,
+        "creator": creator,
+        "creator_url": reverse("creator_page", kwargs={"handle": creator.handle}),
+        "balance": wallet_balance_get(user=subscriber.pk),
+        **extra,
+    }
+    send_mail(
+        subject=subject,
+        message=render_to_string(f"emails/{template}.txt", context),
+        html_message=render_to_string(f"emails/{template}.html", context),
+        from_email=None,
+        recipient_list=[subscriber.email],
+    )
+
+
+def _subscription_for_email(subscription_id: int) -> Subscription:
+    return Subscription.objects.select_related("plan", "plan__creator", "subscriber").get(pk=subscription_id)
+
+
+def _reminder_email_send(*, subscription_id: int) -> None:
+    subscription = _subscription_for_email(subscription_id)
+    name = subscription.plan.creator.display_name
+    _email(subscription, "subscription_reminder", f"[Coinshop] Your subscription to {name} renews soon")
+
+
+def _lapsed_email_send(*, subscription_id: int) -> None:
+    subscription = _subscription_for_email(subscription_id)
+    name = subscription.plan.creator.display_name
+    _email(subscription, "subscription_lapsed", f"[Coinshop] Your subscription to {name} has lapsed")
