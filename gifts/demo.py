@@ -1,4 +1,6 @@
-"""Demo catalog for ``seed_demo``: about a dozen gifts from a 1-coin rose to a 30,000-coin showpiece, one event."""
+"""Demo catalog for ``seed_demo``: about a dozen gifts from a 1-coin rose to a 30,000-coin showpiece, one event;
+stickers and effects for the shop (one sticker only during the event), a subscriber-only gift, and monthly
+subscriptions offered by @alice and @bob."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import CreatorProfile
 
-from .models import Event, Gift, LiveSession
+from .models import EffectStyle, Event, Gift, LiveSession, ShopItem, ShopItemKind, SubscriptionPlan
 
 GIFTS = [
     ("rose", "Rose", 1),
@@ -25,6 +27,58 @@ GIFTS = [
     ("lion", "Lion", 15000),
     ("universe", "Universe", 30000),
 ]
+
+# slug, name, coin price, effect style ("" for a sticker)
+SHOP_ITEMS = [
+    ("wave", "Wave", 10, ""),
+    ("thumbs-up", "Thumbs up", 10, ""),
+    ("laugh", "Laugh", 20, ""),
+    ("fire", "Fire", 30, ""),
+    ("star-eyes", "Star eyes", 50, ""),
+    ("highlight", "Highlight", 50, EffectStyle.HIGHLIGHT),
+    ("glow", "Glow", 100, EffectStyle.GLOW),
+    ("shake", "Shake", 150, EffectStyle.SHAKE),
+    ("rainbow", "Rainbow", 300, EffectStyle.RAINBOW),
+]
+PLANS = [("alice", "Front row", 99), ("bob", "Kitchen crew", 49)]
+
+
+def _seed_shop(event: Event) -> None:
+    for order, (slug, name, price, style) in enumerate(SHOP_ITEMS):
+        ShopItem.objects.get_or_create(
+            slug=slug,
+            defaults={
+                "kind": ShopItemKind.EFFECT if style else ShopItemKind.STICKER,
+                "name": name,
+                "coin_price": price,
+                "effect_style": style,
+                "artwork": f"shop/{slug}.svg",
+                "sort_order": order,
+            },
+        )
+    ShopItem.objects.get_or_create(
+        slug="snowman",
+        defaults={
+            "kind": ShopItemKind.STICKER,
+            "name": "Snowman",
+            "coin_price": 25,
+            "artwork": "shop/snowman.svg",
+            "event": event,
+        },
+    )
+    Gift.objects.get_or_create(
+        slug="golden-heart",
+        defaults={
+            "name": "Golden heart",
+            "coin_cost": 20,
+            "artwork": "gifts/golden-heart.svg",
+            "subscriber_only": True,
+        },
+    )
+    for handle, name, coins in PLANS:
+        creator = CreatorProfile.objects.filter(handle=handle).first()
+        if creator is not None:
+            SubscriptionPlan.objects.get_or_create(creator=creator, defaults={"name": name, "coins_per_month": coins})
 
 
 @transaction.atomic
@@ -47,7 +101,11 @@ def seed() -> list[str]:
         slug="snowflake",
         defaults={"name": "Snowflake", "coin_cost": 100, "artwork": "gifts/snowflake.svg", "event": event},
     )
+    _seed_shop(event)
     alice = CreatorProfile.objects.filter(handle="alice").first()
     if alice is not None and not LiveSession.objects.filter(creator=alice, ended_at__isnull=True).exists():
         LiveSession.objects.create(creator=alice, title="Acoustic evening: your requests")
-    return [f"  {len(GIFTS) + 1} gifts (one in the Winter Festival event); @alice is live"]
+    return [
+        f"  {len(GIFTS) + 2} gifts (one in the Winter Festival event, one for subscribers only); @alice is live",
+        f"  {len(SHOP_ITEMS) + 1} stickers and effects in the shop; @alice and @bob offer monthly subscriptions",
+    ]

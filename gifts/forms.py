@@ -31,3 +31,30 @@ class GiftSendForm(forms.Form):
 
 class LiveStartForm(forms.Form):
     title = forms.CharField(label="Stream title", max_length=120)
+
+
+class ShopBuyForm(forms.Form):
+    item = forms.IntegerField(error_messages={"required": "Choose an item.", "invalid": "Choose an item."})
+
+
+class ChatForm(forms.Form):
+    """Shape only: the length limit and the rules are the service's (one clear message each)."""
+
+    text = forms.CharField(
+        label="Message",
+        required=False,
+        strip=True,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "Say something nice…"}),
+    )
+    sticker = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class SubscriptionPlanForm(forms.Form):
+    name = forms.CharField(label="Name of the subscription", max_length=60, initial="Supporter")
+    coins_per_month = forms.IntegerField(
+        label="Monthly price (coins)",
+        min_value=1,
+        error_messages={"invalid": "Enter a whole number of coins.", "min_value": "The price is at least 1 coin."},
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    active = forms.BooleanField(label="Offer this subscription", required=False, initial=True)

@@ -178,6 +178,11 @@ class ShopItem(models.Model):
     def is_effect(self) -> bool:
         return self.kind == ShopItemKind.EFFECT
 
+    @property
+    def effect_class(self) -> str:
+        """The CSS class that shows the effect (``effect-glow``), or "" for a sticker."""
+        return f"effect-{self.effect_style}" if self.effect_style else ""
+
 
 class Ownership(models.Model):
     """A person owns a shop item (the business row of the purchase's ledger transaction).

@@ -107,7 +107,7 @@ def _feed_sends(session: LiveSession) -> QuerySet[GiftSend]:
 
 
 def _effect_class(item: ShopItem | None) -> str:
-    return f"effect-{item.effect_style}" if item is not None else ""
+    return item.effect_class if item is not None else ""
 
 
 def live_feed(*, session: LiveSession, after_id: int = 0, limit: int = 30) -> list[dict[str, object]]:

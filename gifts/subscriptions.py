@@ -19,7 +19,6 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import CreatorProfile, User
@@ -297,7 +296,6 @@ def _email(subscription: Subscription, template: str, subject: str, **extra: obj
         "subscription": subscription,
         "plan": subscription.plan,
         "creator": creator,
-        "creator_url": reverse("creator_page", kwargs={"handle": creator.handle}),
         "balance": wallet_balance_get(user=subscriber.pk),
         **extra,
     }

@@ -1,8 +1,32 @@
-from celery import shared_task
+"""Thin Celery tasks: take ids, call a service. Every one is safe to run twice."""
 
-from . import services
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import transaction
+
+from . import selectors, services, subscriptions
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def gift_sends_finalize_task() -> int:
     return services.gift_sends_finalize()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def subscriptions_renew_due_task() -> int:
+    """Beat: queue a renewal for every subscription whose period has ended (each renews once, however often)."""
+    due = selectors.subscriptions_due_ids()
+    for subscription_id in due:
+        transaction.on_commit(lambda pk=subscription_id: subscription_renew_task.delay(pk))  # type: ignore[misc]
+    return len(due)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def subscription_renew_task(subscription_id: int) -> str:
+    return subscriptions.subscription_renew(subscription_id=subscription_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def subscription_reminders_send_task() -> int:
+    return subscriptions.subscription_reminders_send()

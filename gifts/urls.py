@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import shop_views, subscription_views, views
 
 urlpatterns = [
     path("live/start/", views.live_start, name="live_start"),
@@ -8,8 +8,18 @@ urlpatterns = [
     path("live/<int:session_id>/feed.json", views.live_feed, name="live_feed"),
     path("live/<int:session_id>/events", views.live_events, name="live_events"),
     path("live/<int:session_id>/end/", views.live_end, name="live_end"),
+    path("live/<int:session_id>/chat/", shop_views.chat_post, name="chat_post"),
     path("gifts/sent/", views.gifts_sent, name="gifts_sent"),
     path("gifts/received/", views.gifts_received, name="gifts_received"),
     path("gifts/<uuid:public_id>/undo/", views.gift_undo, name="gift_undo"),
+    path("shop/", shop_views.shop_page, name="shop"),
+    path("shop/buy/", shop_views.shop_buy, name="shop_buy"),
+    path("inventory/", shop_views.inventory, name="inventory"),
+    path("inventory/effect/", shop_views.effect_arm, name="effect_arm"),
+    path("subscriptions/", subscription_views.subscription_list, name="subscriptions"),
+    path("subscriptions/plan/", subscription_views.subscription_plan, name="subscription_plan"),
     path("@<str:handle>/gift/", views.gift_send, name="gift_send"),
+    path("@<str:handle>/subscribe/", subscription_views.subscribe, name="subscribe"),
+    path("@<str:handle>/subscription/cancel/", subscription_views.subscription_cancel, name="subscription_cancel"),
+    path("@<str:handle>/subscription/resume/", subscription_views.subscription_resume, name="subscription_resume"),
 ]

@@ -22,7 +22,7 @@ from accounts.selectors import creator_get_by_handle
 from wallet.selectors import wallet_balance_get
 
 from . import realtime, selectors, services
-from .forms import GiftSendForm, LiveStartForm
+from .forms import ChatForm, GiftSendForm, LiveStartForm
 from .models import Gift, GiftSend, LiveSession
 
 
@@ -30,11 +30,12 @@ def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
 
-def _panel_context(request: HttpRequest, creator: CreatorProfile) -> dict[str, object]:
+def _panel_context(request: HttpRequest, creator: CreatorProfile, subscriber: bool = False) -> dict[str, object]:
     user = request.user
     visibility = user.default_gift_visibility if user.is_authenticated else "public"  # type: ignore[union-attr]
     return {
-        "panel": selectors.gift_panel(),
+        "panel": selectors.gift_panel(subscriber=subscriber),
+        "is_subscriber": subscriber,
         "rates": selectors.rates(),
         "send_form": GiftSendForm(initial={"visibility": visibility, "quantity": 1, "idempotency_key": uuid.uuid4()}),
         "coins": wallet_balance_get(user=user.pk) if user.is_authenticated else None,
@@ -47,6 +48,8 @@ def creator_page(request: HttpRequest, handle: str) -> HttpResponse:
     if creator is None:
         raise Http404("No creator with that handle.")
     live = LiveSession.objects.filter(creator=creator, ended_at__isnull=True).first()
+    subscription = selectors.subscription_get(subscriber=_user(request), creator=creator)
+    subscriber = selectors.subscription_is_current(subscription=subscription)
     return render(
         request,
         "gifts/creator_page.html",
@@ -55,7 +58,9 @@ def creator_page(request: HttpRequest, handle: str) -> HttpResponse:
             "live": live,
             "board_all": selectors.leaderboard_for_creator(creator=creator),
             "board_30": selectors.leaderboard_for_creator(creator=creator, days=30),
-            **_panel_context(request, creator),
+            "plan": subscription.plan if subscription else selectors.subscription_plan_get(creator=creator),
+            "subscription": subscription,
+            **_panel_context(request, creator, subscriber),
         },
     )
 
@@ -63,6 +68,8 @@ def creator_page(request: HttpRequest, handle: str) -> HttpResponse:
 def live_room(request: HttpRequest, session_id: int) -> HttpResponse:
     session = get_object_or_404(LiveSession.objects.select_related("creator", "creator__user"), pk=session_id)
     feed = selectors.live_feed(session=session)
+    chat = selectors.chat_feed(session=session)
+    user = _user(request)
     return render(
         request,
         "gifts/live_room.html",
@@ -71,9 +78,19 @@ def live_room(request: HttpRequest, session_id: int) -> HttpResponse:
             "profile": session.creator,
             "feed": feed,
             "last_id": feed[-1]["id"] if feed else 0,
+            "chat": chat,
+            "last_chat_id": chat[-1]["id"] if chat else 0,
+            "chat_form": ChatForm(),
+            "chat_max_length": settings.CHAT_MAX_LENGTH,
+            "chat_rate_messages": settings.CHAT_RATE_MESSAGES,
+            "chat_rate_seconds": settings.CHAT_RATE_SECONDS,
+            "stickers": selectors.stickers_owned(user=user),
+            "armed_effect": selectors.effect_armed_get(user=user),
             "board": selectors.leaderboard_for_session(session=session),
             "sse": realtime.realtime_enabled(),
-            **_panel_context(request, session.creator),
+            **_panel_context(
+                request, session.creator, selectors.subscriber_is_current(subscriber=user, creator=session.creator)
+            ),
         },
     )
 
@@ -81,17 +98,22 @@ def live_room(request: HttpRequest, session_id: int) -> HttpResponse:
 @never_cache
 def live_feed(request: HttpRequest, session_id: int) -> JsonResponse:
     session = get_object_or_404(LiveSession, pk=session_id)
-    try:
-        after = max(0, int(request.GET.get("after", "0")))
-    except ValueError:
-        after = 0
+    after, chat_after = _after(request, "after"), _after(request, "chat_after")
     return JsonResponse(
         {
             "gifts": selectors.live_feed(session=session, after_id=after),
             "leaderboard": selectors.leaderboard_for_session(session=session),
+            "chat": selectors.chat_feed(session=session, after_id=chat_after),
             "live": session.is_live,
         }
     )
+
+
+def _after(request: HttpRequest, name: str) -> int:
+    try:
+        return max(0, int(request.GET.get(name, "0")))
+    except ValueError:
+        return 0
 
 
 def live_events(request: HttpRequest, session_id: int) -> HttpResponse:
@@ -143,6 +165,7 @@ def _send_from_form(request: HttpRequest, creator: CreatorProfile) -> GiftSend |
             visibility=form.cleaned_data["visibility"],
             live_session=session,
             idempotency_key=form.cleaned_data["idempotency_key"],
+            effect=selectors.effect_armed_get(user=_user(request)) if session is not None else None,
         )
     except ValidationError as exc:
         return str(exc.messages[0])
@@ -164,6 +187,8 @@ def gift_send(request: HttpRequest, handle: str) -> HttpResponse:
         messages.error(request, outcome)
         return HttpResponseRedirect(_back(request, creator))
     sent = f"You sent {outcome.quantity} × {outcome.gift.name} to {creator.display_name}."
+    if outcome.effect is not None:
+        sent += f" ✨ {outcome.effect.name} applied."
     undo_seconds = settings.GIFT_UNDO_SECONDS if outcome.undo_until else 0
     if _wants_json(request):
         return JsonResponse(

@@ -1,4 +1,4 @@
-// Live room: new gifts and the leaderboard appear without a reload. With Redis the server pushes a
+// Live room: new gifts, chat messages and the leaderboard appear without a reload. With Redis the server pushes a
 // "changed" event (Server-Sent Events); without it the page polls the feed twice a second.
 (function () {
   "use strict";
@@ -8,6 +8,8 @@
   var lastId = Number(room.dataset.lastId || 0);
   var list = document.getElementById("gift-feed");
   var board = document.getElementById("live-board");
+  var chat = document.getElementById("chat-list");  // absent on older pages: the chat part is skipped
+  var lastChatId = Number(room.dataset.lastChatId || 0);
   var busy = false, again = false;
   // A large gift can be cancelled for a few seconds (GIFT_UNDO_SECONDS, 5 by default): entries this recent are
   // fetched again on each refresh, so a cancellation shows here too (struck out), not only after a reload.
@@ -20,6 +22,42 @@
     el.textContent = value;
     if (cls) { el.className = cls; }
     return el;
+  }
+
+  function badge(parent, person) {
+    // The subscriber badge next to a name (never next to "Anonymous": the server leaves it off there).
+    if (!person.subscriber) { return; }
+    parent.appendChild(document.createTextNode(" "));
+    var el = text("span", "★ Subscriber", "sub-badge");
+    el.title = "Subscribes to this creator";
+    parent.appendChild(el);
+  }
+
+  function renderChat(messages) {
+    (messages || []).forEach(function (m) {
+      if (!chat || m.id <= lastChatId) { return; }
+      lastChatId = m.id;
+      var empty = document.getElementById("chat-empty");
+      if (empty) { empty.remove(); }
+      var li = document.createElement("li");
+      li.dataset.id = m.id;
+      li.appendChild(text("strong", m.name, "who"));
+      badge(li, m);
+      li.appendChild(document.createTextNode(" "));
+      if (m.text) { li.appendChild(text("span", m.text, "chat-text")); }
+      if (m.sticker) {
+        var img = document.createElement("img");
+        img.src = m.sticker.artwork; img.alt = m.sticker.name + " sticker"; img.title = m.sticker.name;
+        img.width = 48; img.height = 48; img.className = "sticker";
+        li.appendChild(document.createTextNode(" "));
+        li.appendChild(img);
+      }
+      if (m.effect) { li.classList.add("effect", m.effect); }
+      li.classList.add("new");
+      chat.appendChild(li);
+      while (chat.children.length > 100) { chat.removeChild(chat.firstChild); }
+      chat.scrollTop = chat.scrollHeight;
+    });
   }
 
   function markCancelled(li) {
@@ -56,7 +94,9 @@
       li.appendChild(img);
       li.appendChild(document.createTextNode(" "));
       li.appendChild(text("strong", g.name, "who"));
+      badge(li, g);
       li.appendChild(document.createTextNode(" sent " + g.quantity + " × " + g.gift));
+      if (g.effect) { li.classList.add("effect", g.effect); }
       if (g.combo > 1) { li.appendChild(document.createTextNode(" ")); li.appendChild(text("span", "combo ×" + g.combo, "combo")); }
       if (g.cancelled) { markCancelled(li); }
       li.classList.add("new");
@@ -68,16 +108,18 @@
     data.leaderboard.forEach(function (row) {
       var li = document.createElement("li");
       li.appendChild(text("span", row.name, "who"));
+      badge(li, row);
       li.appendChild(document.createTextNode(" "));
       li.appendChild(text("span", "🪙 " + Number(row.coins).toLocaleString("en-US"), "num"));
       board.appendChild(li);
     });
+    renderChat(data.chat);
   }
 
   function refresh() {
     if (busy) { again = true; return; }
     busy = true;
-    fetch(feedUrl + "?after=" + since(), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+    fetch(feedUrl + "?after=" + since() + "&chat_after=" + lastChatId, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) { return r.json(); })
       .then(render)
       .catch(function () {})
@@ -85,6 +127,7 @@
   }
 
   document.addEventListener("coinshop:gift-sent", refresh);
+  document.addEventListener("coinshop:chat-sent", refresh);
   if (room.dataset.eventsUrl && window.EventSource) {
     var source = new EventSource(room.dataset.eventsUrl);
     source.addEventListener("changed", refresh);

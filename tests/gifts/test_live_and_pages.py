@@ -134,11 +134,13 @@ def _many_gifts(make_user, creator, live, catalog, fund, senders=8, first=0):
             )
 
 
-# Session, user, creator, live session, two leaderboards (aggregate + names each), gifts on sale, balance, nav.
-CREATOR_PAGE_QUERIES = 11
-# Session, user, live session, feed (one join), leaderboard (aggregate + names), gifts on sale, balance, nav.
-LIVE_ROOM_QUERIES = 9
-FEED_QUERIES = 6
+# Session, user, creator, live session, two leaderboards (aggregate + names each), gifts on sale, balance, nav,
+# the viewer's subscription and the creator's plan. (Subscriber badges are a subquery of the names' query.)
+CREATOR_PAGE_QUERIES = 13
+# Session, user, live session, feed (one join), leaderboard (aggregate + names), gifts on sale, balance, nav,
+# chat (one join), the viewer's stickers, armed effect, and whether the viewer subscribes.
+LIVE_ROOM_QUERIES = 13
+FEED_QUERIES = 7  # ... and the chat
 
 
 def test_creator_page_renders_with_a_fixed_number_of_queries(

@@ -1,0 +1,144 @@
+"""Thin views for creator subscriptions: subscribe, cancel, resume (on the creator page), a person's subscriptions,
+and the creator's plan."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from accounts.models import CreatorProfile, User
+from accounts.selectors import creator_get_by_handle
+
+from . import selectors, subscriptions
+from .forms import SubscriptionPlanForm
+from .subscriptions import day_text
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _creator(handle: str) -> CreatorProfile:
+    creator = creator_get_by_handle(handle=handle)
+    if creator is None:
+        raise Http404("No creator with that handle.")
+    return creator
+
+
+def _back(request: HttpRequest, creator: CreatorProfile) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return HttpResponseRedirect(target)
+    return HttpResponseRedirect(creator.get_absolute_url())
+
+
+@login_required
+@require_POST
+def subscribe(request: HttpRequest, handle: str) -> HttpResponse:
+    """Subscribe, or resume a cancelled or lapsed subscription (the same rules and the same button)."""
+    creator = _creator(handle)
+    try:
+        subscription = subscriptions.subscription_start(subscriber=_user(request), creator=creator)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(
+            request,
+            f"You subscribe to {creator.display_name}. Next renewal: {day_text(subscription.current_period_end)} "
+            f"({subscription.plan.coins_per_month:,} coins).",
+        )
+    return _back(request, creator)
+
+
+@login_required
+@require_POST
+def subscription_cancel(request: HttpRequest, handle: str) -> HttpResponse:
+    creator = _creator(handle)
+    subscription = selectors.subscription_get(subscriber=_user(request), creator=creator)
+    if subscription is None:
+        messages.error(request, f"You do not subscribe to {creator.display_name}.")
+        return _back(request, creator)
+    try:
+        subscription = subscriptions.subscription_cancel(subscription=subscription, by=_user(request))
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(
+            request,
+            f"Your subscription to {creator.display_name} is cancelled. It will not renew; you keep it until "
+            f"{day_text(subscription.current_period_end)}.",
+        )
+    return _back(request, creator)
+
+
+@login_required
+@require_POST
+def subscription_resume(request: HttpRequest, handle: str) -> HttpResponse:
+    creator = _creator(handle)
+    subscription = selectors.subscription_get(subscriber=_user(request), creator=creator)
+    if subscription is None:
+        messages.error(request, f"You do not subscribe to {creator.display_name}: subscribe instead.")
+        return _back(request, creator)
+    paid_until = subscription.current_period_end
+    try:
+        subscription = subscriptions.subscription_resume(subscription=subscription, by=_user(request))
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        coins = subscription.plan.coins_per_month
+        paid = "" if subscription.current_period_end == paid_until else f" {coins:,} coins paid for a new month."
+        messages.success(
+            request,
+            f"Your subscription to {creator.display_name} is back on.{paid} Next renewal: "
+            f"{day_text(subscription.current_period_end)} ({coins:,} coins).",
+        )
+    return _back(request, creator)
+
+
+@login_required
+def subscription_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "gifts/subscriptions.html", {"subscriptions": selectors.subscription_list(subscriber=_user(request))}
+    )
+
+
+@login_required
+def subscription_plan(request: HttpRequest) -> HttpResponse:
+    """A creator offers (or changes, or stops) their monthly subscription."""
+    creator = CreatorProfile.objects.select_related("user").filter(user=_user(request)).first()
+    if creator is None:
+        messages.info(request, "Become a creator to offer subscriptions.")
+        return redirect("creator_become")
+    plan = selectors.subscription_plan_get(creator=creator)
+    initial = {"name": plan.name, "coins_per_month": plan.coins_per_month, "active": plan.active} if plan else None
+    form = SubscriptionPlanForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            plan = subscriptions.subscription_plan_set(
+                creator=creator,
+                coins_per_month=form.cleaned_data["coins_per_month"],
+                active=form.cleaned_data["active"],
+                name=form.cleaned_data["name"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            state = "offered" if plan.active else "no longer offered to new subscribers and will not renew"
+            messages.success(request, f"Your subscription is {state}: {plan.coins_per_month:,} coins a month.")
+            return redirect(creator)
+    return render(
+        request,
+        "gifts/subscription_plan.html",
+        {
+            "form": form,
+            "plan": plan,
+            "profile": creator,
+            "subscribers": selectors.subscriber_count(creator=creator),
+        },
+        status=400 if form.errors else 200,
+    )
