@@ -264,6 +264,11 @@ def _send_receipt(purchase_id: int) -> None:
     )
 
 
+# A purchase the person walked away from (cancelled) or that timed out (expired) is still settled if the provider
+# did take the money later (the back button on the provider's page, a slow bank): the coins must arrive.
+SETTLEABLE = (PurchaseStatus.PENDING, PurchaseStatus.EXPIRED, PurchaseStatus.CANCELLED)
+
+
 def purchase_confirm(*, purchase_id: int) -> Purchase:
     """Re-read the payment from the provider and settle the purchase: credit coins exactly once.
 
@@ -271,12 +276,12 @@ def purchase_confirm(*, purchase_id: int) -> Purchase:
     posting carries the purchase's idempotency key. Coins come from the purchase row, never from the event.
     """
     purchase = Purchase.objects.get(pk=purchase_id)
-    if purchase.status not in (PurchaseStatus.PENDING, PurchaseStatus.EXPIRED):
+    if purchase.status not in SETTLEABLE:
         return purchase
     state = get_provider(purchase.provider).retrieve_payment(purchase)  # network: outside the lock
     with transaction.atomic():
         purchase = Purchase.objects.select_for_update().get(pk=purchase_id)
-        if purchase.status not in (PurchaseStatus.PENDING, PurchaseStatus.EXPIRED):
+        if purchase.status not in SETTLEABLE:
             return purchase
         if state.status == "succeeded":
             if state.amount_minor != purchase.price_minor or state.currency.upper() != purchase.currency.upper():
@@ -309,7 +314,7 @@ def purchase_confirm(*, purchase_id: int) -> Purchase:
                 memo=f"{purchase.coins} coins for {purchase.price_minor / 100:.2f} {purchase.currency}",
             )
             transaction.on_commit(lambda: _send_receipt(purchase_id))
-        elif state.status == "failed":
+        elif state.status == "failed" and purchase.status == PurchaseStatus.PENDING:
             purchase.status = PurchaseStatus.FAILED
             purchase.failure_reason = state.failure_reason or "The payment was declined."
             purchase.save(update_fields=["status", "failure_reason", "updated_at"])

@@ -12,6 +12,11 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set in the environment (comma-separated host names).")
 
+if env.str("PAYMENT_PROVIDER", default="sandbox") == "stripe":
+    _key = "STRIPE_LIVE_SECRET_KEY" if env.bool("STRIPE_LIVE_MODE", default=False) else "STRIPE_TEST_SECRET_KEY"
+    if not env.str(_key, default=""):
+        raise ImproperlyConfigured(f"PAYMENT_PROVIDER=stripe needs {_key} in the environment.")
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)

@@ -604,14 +604,9 @@ def test_a_session_of_another_purchase_is_never_taken_for_this_one(buyer, packag
     assert session_payment_state(data, purchase=purchase).status == "failed"
 
 
-# --- known gap ---------------------------------------------------------------------------------
+# --- coming back through cancel, then paying after all ------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="wallet.services: a purchase cancelled from Stripe's cancel_url stays cancelled even if the person goes "
-    "back and pays the still-open session (needs purchase_cancel to expire the session, or confirm from cancelled)",
-)
 def test_paying_after_coming_back_through_cancel_still_credits_the_coins(
     buyer_client, buyer, packages, stripe_fake, send
 ):
