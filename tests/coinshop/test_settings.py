@@ -48,3 +48,16 @@ def test_production_never_runs_with_debug_even_if_asked(run_django: RunDjango) -
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_production_refuses_stripe_without_its_secret_key(run_django: RunDjango) -> None:
+    common = {
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "coinshop.example",
+        "PAYMENT_PROVIDER": "stripe",
+    }
+    result = run_django(["manage.py", "check"], settings=PRODUCTION, **common)
+    assert result.returncode != 0
+    assert "PAYMENT_PROVIDER=stripe needs STRIPE_TEST_SECRET_KEY" in result.stderr
+    ok = run_django(["manage.py", "check"], settings=PRODUCTION, STRIPE_TEST_SECRET_KEY="sk_test_" + "x" * 24, **common)
+    assert ok.returncode == 0, ok.stderr
