@@ -79,3 +79,16 @@ def backend_waiting_on_lock(query_like: str) -> bool:
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE %s", [query_like]
         )
         return cursor.fetchone()[0] > 0
+
+
+def broker_idle() -> bool:
+    """No task waiting in the Redis broker's queue and none delivered but unacknowledged.
+
+    Tasks are acknowledged late (after they ran, including what they queued on commit), so once this holds every
+    task sent so far has finished.
+    """
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    return client.llen("celery") == 0 and client.hlen("unacked") == 0
