@@ -5,8 +5,12 @@ Each thread has its own database connection (``transaction=True``); a barrier re
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.core.exceptions import ValidationError
 from django.db.models import Sum
+from django.utils import timezone
 
 from gifts import services
 from gifts.models import GiftSend
@@ -36,7 +40,7 @@ def test_twenty_concurrent_gifts_from_exactly_enough_coins_succeed_once(viewer, 
     assert_ledger_ok()
 
 
-def test_fifty_senders_two_hundred_concurrent_gifts_to_one_creator(make_user, creator, catalog, fund):
+def test_fifty_senders_two_hundred_concurrent_gifts_to_one_creator(client, make_user, creator, catalog, fund, settings):
     senders = [make_user(f"fan{i}@example.com") for i in range(50)]
     for sender in senders:
         fund(sender, 40)  # rose + heart + clap = 16 coins fit; the 30-coin doughnut after them does not
@@ -64,6 +68,19 @@ def test_fifty_senders_two_hundred_concurrent_gifts_to_one_creator(make_user, cr
 
     assert diamonds_credited_total() == total
     assert GiftSend.objects.aggregate(t=Sum("diamonds"))["t"] == total
+    # ...on the creator's wallet and earnings pages, and in the payout check (once the 7-day hold has passed).
+    from payouts.selectors import creator_diamonds_summary
+    from payouts.services import payout_quote
+
+    client.force_login(creator.user)
+    assert f'<strong id="diamond-balance">{total:,}</strong>' in client.get("/wallet/").content.decode()
+    assert f'<strong id="diamonds-pending">{total:,}</strong>' in client.get("/creator/earnings/").content.decode()
+    later = timezone.now() + timedelta(days=settings.PAYOUT_HOLD_DAYS, seconds=1)
+    assert creator_diamonds_summary(creator=creator, now=later).available == total
+    settings.PAYOUT_MIN_DIAMONDS = 2
+    assert payout_quote(creator=creator, diamonds=total, now=later).diamonds == total
+    with pytest.raises(ValidationError, match=f"You have {total:,} diamonds available to pay out."):
+        payout_quote(creator=creator, diamonds=total + 2, now=later)
     # Spread over shards rather than one hot row.
     assert LedgerBalanceShard.objects.filter(account__owner=creator.user, balance__gt=0).count() > 1
     for sender in senders:
