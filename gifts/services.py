@@ -1,8 +1,9 @@
 """Gift writes: sending (one ledger transaction), the undo window for large gifts, live sessions.
 
 ``gift_send`` is the hot path of the whole platform (a popular live stream gifts one creator many times a
-second): it reads what it needs once, then makes one database transaction whose only locked person row is the
-sender's coin account; the creator's diamonds land on a random balance shard (``wallet.ledger``).
+second): it reads what it needs once (the four ledger accounts in one query), then makes one database transaction
+whose only locked person row is the sender's coin account; the creator's diamonds land on a random balance shard
+(``wallet.ledger``).
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from wallet.services import (
     InsufficientFunds,
     Posting,
     ledger_account_for_user,
+    ledger_accounts_get,
     ledger_system_account,
     ledger_transaction_post,
-    user_open_debt_coins,
+    user_has_open_debt,
 )
 
 from .models import Gift, GiftSend, GiftSendStatus, LiveSession, ShopItem
@@ -61,7 +63,7 @@ def _sender_problem(*, sender: User, creator: CreatorProfile) -> str | None:
         return "You must be 18 or older to send gifts."
     if sender.is_frozen:
         return "Your account is restricted, so you cannot send gifts. Contact support."
-    if user_open_debt_coins(user=sender):
+    if user_has_open_debt(user_id=sender.pk):
         return "Your account owes coins after a refund or chargeback, so it cannot send gifts until that is settled."
     if not creator.accepts_gifts or not creator.user.is_active:
         return f"{creator.display_name} does not accept gifts right now."
@@ -101,8 +103,10 @@ def gift_send(
     diamonds = gift_diamonds_for(coins=coins)
     public_id = idempotency_key or uuid.uuid4()
     large = coins >= settings.GIFT_UNDO_MIN_COINS
-    sender_account = ledger_account_for_user(user=sender, asset=Asset.COIN)
-    creator_account = ledger_account_for_user(user=creator.user_id, asset=Asset.DIAMOND)
+    accounts = ledger_accounts_get(
+        people=[(sender.pk, Asset.COIN), (creator.user_id, Asset.DIAMOND)],
+        system=[SystemAccount.COIN_SINK, SystemAccount.DIAMOND_ISSUANCE],
+    )
     try:
         with transaction.atomic():
             if effect is not None and live_session is not None:
@@ -126,10 +130,10 @@ def gift_send(
                 kind=TransactionKind.GIFT,
                 idempotency_key=f"gift-{public_id}",
                 postings=[
-                    Posting(sender_account, -coins),
-                    Posting(ledger_system_account(code=SystemAccount.COIN_SINK), coins),
-                    Posting(creator_account, diamonds),
-                    Posting(ledger_system_account(code=SystemAccount.DIAMOND_ISSUANCE), -diamonds),
+                    Posting(accounts[(sender.pk, Asset.COIN)], -coins),
+                    Posting(accounts[SystemAccount.COIN_SINK], coins),
+                    Posting(accounts[(creator.user_id, Asset.DIAMOND)], diamonds),
+                    Posting(accounts[SystemAccount.DIAMOND_ISSUANCE], -diamonds),
                 ],
                 reference=("gift_send", public_id),
                 memo=f"{quantity} x {gift.name} to @{creator.handle}",

@@ -21,7 +21,7 @@ from wallet.services import (
     ledger_account_for_user,
     ledger_system_account,
     ledger_transaction_post,
-    user_open_debt_coins,
+    user_has_open_debt,
 )
 
 from .models import Ownership, ShopItem, ShopItemKind
@@ -40,7 +40,7 @@ def user_spend_problem(*, user: User, doing: str) -> str | None:
         return f"You must be 18 or older to {doing}."
     if user.is_frozen:
         return f"Your account is restricted, so you cannot {doing}. Contact support."
-    if user_open_debt_coins(user=user):
+    if user_has_open_debt(user_id=user.pk):
         return f"Your account owes coins after a refund or chargeback, so it cannot {doing} until that is settled."
     return None
 

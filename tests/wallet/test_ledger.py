@@ -12,6 +12,7 @@ from wallet.ledger import (
     Posting,
     UnbalancedTransaction,
     ledger_account_for_user,
+    ledger_accounts_get,
     ledger_system_account,
     ledger_transaction_post,
 )
@@ -48,6 +49,32 @@ def test_same_idempotency_key_returns_the_first_transaction_and_changes_nothing(
     assert second.pk == first.pk and second.created is False
     assert wallet_balance_get(user=viewer) == 500
     assert LedgerTransaction.objects.count() == 1
+
+
+def test_a_posted_transaction_reads_back_as_it_was_written(viewer):
+    txn = _grant(viewer, 70, key="read-back")
+    stored = LedgerTransaction.objects.get(pk=txn.pk)
+    assert (stored.kind, stored.idempotency_key, stored.created_at) == ("adjustment", "read-back", txn.created_at)
+    assert {(e.account_id, e.asset, e.amount) for e in stored.entries.all()} == {
+        (e.account_id, e.asset, e.amount) for e in LedgerEntry.objects.filter(transaction=txn)
+    }
+    assert txn.created is True and not txn._state.adding
+
+
+def test_several_accounts_are_read_in_one_query_and_missing_ones_created(
+    viewer, make_creator, django_assert_num_queries
+):
+    creator = make_creator("dana")
+    coin = ledger_account_for_user(user=viewer, asset=Asset.COIN)
+    sink = ledger_system_account(code=SystemAccount.COIN_SINK)
+    with django_assert_num_queries(1):
+        found = ledger_accounts_get(people=[(viewer.pk, Asset.COIN)], system=[SystemAccount.COIN_SINK])
+    assert (found[(viewer.pk, Asset.COIN)].pk, found[SystemAccount.COIN_SINK].pk) == (coin.pk, sink.pk)
+    # Missing ones are created, the creator's DIAMOND account with its shards.
+    found = ledger_accounts_get(people=[(creator.user_id, Asset.DIAMOND)], system=[SystemAccount.DIAMOND_ISSUANCE])
+    diamonds = found[(creator.user_id, Asset.DIAMOND)]
+    assert diamonds.sharded and diamonds.shards.count() == 8
+    assert found[SystemAccount.DIAMOND_ISSUANCE].asset == Asset.DIAMOND
 
 
 def test_unbalanced_or_malformed_postings_are_refused_before_anything_is_written(viewer):
