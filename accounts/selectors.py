@@ -12,6 +12,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import CreatorProfile, User
 
+# Changes whenever a name shown publicly (nickname, leaderboard preference, creator display name) may have changed:
+# cached leaderboards (``gifts.selectors``) include it in their version.
+PUBLIC_NAMES_VERSION_KEY = "accounts:public-names:version"
 OTP_VERIFIED_AT_SESSION_KEY = "coinshop_otp_verified_at"
 OTP_PENDING_SESSION_KEY = "coinshop_otp_pending"
 

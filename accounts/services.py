@@ -9,10 +9,12 @@ from __future__ import annotations
 import datetime
 import secrets
 import time
+import uuid
 from typing import Literal
 
 import django_otp
 from allauth.account.models import EmailAddress
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -26,6 +28,7 @@ from .models import CreatorProfile, GiftVisibility, User
 from .selectors import (
     OTP_PENDING_SESSION_KEY,
     OTP_VERIFIED_AT_SESSION_KEY,
+    PUBLIC_NAMES_VERSION_KEY,
     user_backup_device_get,
     user_totp_device_get,
 )
@@ -44,6 +47,11 @@ def user_signup_details_set(*, user: User, date_of_birth: datetime.date) -> User
     return user
 
 
+def public_names_changed() -> None:
+    """Names shown publicly may have changed: cached leaderboards are recomputed on their next read (on commit)."""
+    transaction.on_commit(lambda: cache.set(PUBLIC_NAMES_VERSION_KEY, uuid.uuid4().hex, timeout=None))
+
+
 def user_is_email_verified(*, user: User) -> bool:
     return EmailAddress.objects.filter(user=user, verified=True, primary=True).exists()
 
@@ -57,6 +65,7 @@ def user_preferences_update(
     user.show_on_leaderboards = show_on_leaderboards
     user.nickname = nickname.strip()
     user.save(update_fields=["default_gift_visibility", "show_on_leaderboards", "nickname"])
+    public_names_changed()
     return user
 
 
@@ -101,6 +110,7 @@ def creator_profile_update(
         profile.avatar = avatar  # type: ignore[assignment]
     profile.full_clean()
     profile.save()
+    public_names_changed()
     if old_avatar_name and profile.avatar.name != old_avatar_name:
         storage = profile.avatar.storage
         transaction.on_commit(lambda: storage.delete(old_avatar_name))
@@ -244,6 +254,7 @@ def user_delete(*, user: User) -> None:
         user.set_unusable_password()
         user.deleted_at = timezone.now()
         user.save()
+        public_names_changed()
         if avatar_name:
             storage = CreatorProfile._meta.get_field("avatar").storage  # type: ignore[attr-defined]
             transaction.on_commit(lambda: storage.delete(avatar_name))

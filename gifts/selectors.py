@@ -3,16 +3,20 @@ the shop and inventories; subscriptions (who is a subscriber now, what is due fo
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.templatetags.static import static
 from django.utils import timezone
 
 from accounts.models import CreatorProfile, User
+from accounts.selectors import PUBLIC_NAMES_VERSION_KEY
 
 from .models import (
     ChatMessage,
@@ -31,6 +35,7 @@ from .models import (
 )
 
 ANONYMOUS = "Anonymous"
+Board = list[dict[str, object]]  # a leaderboard: name, coins, subscriber, best first
 
 
 def gifts_on_sale(*, at: datetime | None = None, subscriber: bool = False) -> list[Gift]:
@@ -142,7 +147,7 @@ def live_feed(*, session: LiveSession, after_id: int = 0, limit: int = 30) -> li
     return items[-limit:]
 
 
-def _leaderboard(sends: QuerySet[GiftSend], limit: int, creator_id: int) -> list[dict[str, object]]:
+def _leaderboard(sends: QuerySet[GiftSend], limit: int, creator_id: int) -> Board:
     """Top gifters by coins. Anonymous gifts, and people who opted out, count but are shown as Anonymous.
 
     ``subscriber``: the person subscribes to the creator now (the badge; never shown for an anonymous row).
@@ -169,17 +174,58 @@ def _leaderboard(sends: QuerySet[GiftSend], limit: int, creator_id: int) -> list
     return board[:limit]
 
 
-def leaderboard_for_session(*, session: LiveSession, limit: int = 10) -> list[dict[str, object]]:
-    return _leaderboard(GiftSend.objects.filter(live_session=session), limit, session.creator_id)
+def leaderboard_version_key(*, creator_id: int) -> str:
+    """The cache key whose value changes with every gift, undo or subscription change of this creator."""
+    return f"gifts:boards:version:{creator_id}"
 
 
-def leaderboard_for_creator(
-    *, creator: CreatorProfile, days: int | None = None, limit: int = 10
-) -> list[dict[str, object]]:
-    sends = GiftSend.objects.filter(creator=creator)
-    if days:
-        sends = sends.filter(created_at__gte=timezone.now() - timedelta(days=days))
-    return _leaderboard(sends, limit, creator.pk)
+def _board_cached(key: str, *, creator_id: int, compute: Callable[[], Board], refresh_seconds: float) -> Board:
+    """A leaderboard, recomputed only when it may have changed (a gift, an undo, a subscription, a public name:
+    their versions are part of the cached value) and at most once per ``refresh_seconds`` while it keeps changing.
+
+    Every page view and every live-feed poll reads one; without this, each read aggregated all the gifts again (for
+    a popular creator, a hundred thousand rows per page view: issue 7). Entries also expire after
+    ``LEADERBOARD_CACHE_SECONDS``, for what changes with time alone (the 30-day window, ended subscriptions).
+    """
+    version_key = leaderboard_version_key(creator_id=creator_id)
+    got = cache.get_many([key, version_key, PUBLIC_NAMES_VERSION_KEY])
+    version = (got.get(version_key), got.get(PUBLIC_NAMES_VERSION_KEY))
+    now = time.time()
+    hit = got.get(key)
+    if hit is not None:
+        hit_version, computed_at, board = hit
+        if hit_version == version or now - computed_at < refresh_seconds:
+            return board  # type: ignore[no-any-return]
+    board = compute()
+    cache.set(key, (version, now, board), timeout=settings.LEADERBOARD_CACHE_SECONDS)
+    return board
+
+
+def leaderboard_for_session(*, session: LiveSession, limit: int = 10) -> Board:
+    """The live room's top gifters: fresh after every gift (the room shows it changing live)."""
+    return _board_cached(
+        f"gifts:board:session:{session.pk}:{limit}",
+        creator_id=session.creator_id,
+        compute=lambda: _leaderboard(GiftSend.objects.filter(live_session=session), limit, session.creator_id),
+        refresh_seconds=0,
+    )
+
+
+def leaderboard_for_creator(*, creator: CreatorProfile, days: int | None = None, limit: int = 10) -> Board:
+    """All-time or last-``days`` top gifters of a creator's page: at most ``LEADERBOARD_REFRESH_SECONDS`` old."""
+
+    def compute() -> Board:
+        sends = GiftSend.objects.filter(creator=creator)
+        if days:
+            sends = sends.filter(created_at__gte=timezone.now() - timedelta(days=days))
+        return _leaderboard(sends, limit, creator.pk)
+
+    return _board_cached(
+        f"gifts:board:creator:{creator.pk}:{days or 'all'}:{limit}",
+        creator_id=creator.pk,
+        compute=compute,
+        refresh_seconds=settings.LEADERBOARD_REFRESH_SECONDS,
+    )
 
 
 def gifts_sent_list(*, user: User) -> QuerySet[GiftSend]:

@@ -12,6 +12,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -30,7 +31,7 @@ from wallet.services import (
 
 from .models import Gift, GiftSend, GiftSendStatus, LiveSession, ShopItem
 from .realtime import live_event_publish
-from .selectors import subscriber_is_current
+from .selectors import leaderboard_version_key, subscriber_is_current
 from .shop import shop_effect_consume
 
 
@@ -68,6 +69,13 @@ def _sender_problem(*, sender: User, creator: CreatorProfile) -> str | None:
     if not creator.accepts_gifts or not creator.user.is_active:
         return f"{creator.display_name} does not accept gifts right now."
     return None
+
+
+def leaderboards_changed(*, creator_id: int) -> None:
+    """The creator's leaderboards changed (a gift, an undo, a subscriber): cached ones are recomputed once the
+    change is committed (``selectors.leaderboard_for_creator``)."""
+    key = leaderboard_version_key(creator_id=creator_id)
+    transaction.on_commit(lambda: cache.set(key, uuid.uuid4().hex, timeout=None))
 
 
 def gift_send(
@@ -148,6 +156,7 @@ def gift_send(
         if existing is None:
             raise
         return existing  # the same form submitted twice: it was sent once
+    leaderboards_changed(creator_id=creator.pk)
     if live_session is not None:
         transaction.on_commit(lambda: live_event_publish(session_id=live_session.pk, kind="gift"))
     return send
@@ -178,6 +187,7 @@ def gift_undo(*, send: GiftSend, by: User, now: datetime | None = None) -> GiftS
         )
         send.status = GiftSendStatus.CANCELLED
         send.save(update_fields=["status"])
+        leaderboards_changed(creator_id=send.creator_id)
     if send.live_session_id:
         session_id = send.live_session_id
         transaction.on_commit(lambda: live_event_publish(session_id=session_id, kind="undo"))

@@ -40,7 +40,7 @@ from .models import (
     subscription_period_key,
 )
 from .selectors import subscription_is_current
-from .services import gift_diamonds_for
+from .services import gift_diamonds_for, leaderboards_changed
 from .shop import user_spend_problem
 
 logger = logging.getLogger(__name__)
@@ -152,6 +152,7 @@ def subscription_start(*, subscriber: User, creator: CreatorProfile, now: dateti
                 subscription.next_renewal_at = subscription.current_period_end
                 subscription.lapse_reason = ""
                 subscription.save(update_fields=["status", "next_renewal_at", "lapse_reason", "updated_at"])
+                leaderboards_changed(creator_id=creator.pk)
                 return subscription
             end = period_end_for(start=now)
             if subscription is None:
@@ -171,6 +172,7 @@ def subscription_start(*, subscriber: User, creator: CreatorProfile, now: dateti
                 subscription.lapse_reason = ""
                 subscription.save()
             _period_pay(subscription=subscription, period_start=now, renewal=False, now=now)
+            leaderboards_changed(creator_id=creator.pk)  # the subscriber badge
     except InsufficientFunds as exc:
         raise SubscriptionRefused(
             f"Not enough coins: a month of {creator.display_name}'s subscription costs {plan.coins_per_month:,} "
@@ -254,6 +256,7 @@ def subscription_renew(*, subscription_id: int, now: datetime | None = None) -> 
             subscription.next_renewal_at = None
             subscription.lapse_reason = (problem or "")[:255]
             subscription.save(update_fields=["status", "next_renewal_at", "lapse_reason", "updated_at"])
+            leaderboards_changed(creator_id=subscription.plan.creator_id)
             transaction.on_commit(lambda: _lapsed_email_send(subscription_id=subscription_id))
             return "lapsed"
         subscription.current_period_start = period.period_start

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
-from gifts import services
+from gifts import selectors, services
 from gifts.models import LiveSession
 
 pytestmark = pytest.mark.django_db
@@ -137,6 +138,7 @@ def _many_gifts(make_user, creator, live, catalog, fund, senders=8, first=0):
 # Session, user, creator, live session, two leaderboards (aggregate + names each), gifts on sale, balance, nav,
 # the viewer's subscription and the creator's plan. (Subscriber badges are a subquery of the names' query.)
 CREATOR_PAGE_QUERIES = 13
+CACHED_BOARD_QUERIES = 2  # a leaderboard read from the cache saves its aggregate and its names
 # Session, user, live session, feed (one join), leaderboard (aggregate + names), gifts on sale, balance, nav,
 # chat (one join), the viewer's stickers, armed effect, and whether the viewer subscribes.
 LIVE_ROOM_QUERIES = 13
@@ -144,30 +146,98 @@ FEED_QUERIES = 7  # ... and the chat
 
 
 def test_creator_page_renders_with_a_fixed_number_of_queries(
-    client, make_user, viewer, creator, live, catalog, fund, django_assert_num_queries
+    client,
+    make_user,
+    viewer,
+    creator,
+    live,
+    catalog,
+    fund,
+    django_assert_num_queries,
+    settings,
+    django_capture_on_commit_callbacks,
 ):
+    settings.LEADERBOARD_REFRESH_SECONDS = 0  # recompute right after every change (see the next test for the wait)
     _many_gifts(make_user, creator, live, catalog, fund)
     fund(viewer, 100)
     client.force_login(viewer)
     client.get(f"/@{creator.handle}/")  # warm caches (content types)
+    cache.clear()
     with django_assert_num_queries(CREATOR_PAGE_QUERIES):
         assert client.get(f"/@{creator.handle}/").status_code == 200
-    _many_gifts(make_user, creator, live, catalog, fund, senders=20, first=100)
-    with django_assert_num_queries(CREATOR_PAGE_QUERIES):  # more gifts and gifters: no more queries
+    with django_assert_num_queries(CREATOR_PAGE_QUERIES - 2 * CACHED_BOARD_QUERIES):  # both boards from the cache
+        client.get(f"/@{creator.handle}/")
+    with django_capture_on_commit_callbacks(execute=True):  # committed: the cached boards are out of date
+        _many_gifts(make_user, creator, live, catalog, fund, senders=20, first=100)
+    with django_assert_num_queries(CREATOR_PAGE_QUERIES):  # more gifts and gifters: recomputed, no more queries
         client.get(f"/@{creator.handle}/")
 
 
+def test_cached_leaderboards_follow_gifts_undo_names_and_subscriptions(
+    make_user, creator, live, catalog, fund, settings, plan, django_capture_on_commit_callbacks
+):
+    from accounts.services import user_preferences_update
+    from gifts import subscriptions
+
+    ann = make_user("ann@example.com", nickname="Ann")
+    fund(ann, 10_000)
+
+    def board() -> list[tuple[str, int, bool]]:
+        return [(r["name"], r["coins"], r["subscriber"]) for r in selectors.leaderboard_for_creator(creator=creator)]
+
+    def live_board() -> list[tuple[str, int]]:
+        return [(r["name"], r["coins"]) for r in selectors.leaderboard_for_session(session=live)]
+
+    committed = lambda: django_capture_on_commit_callbacks(execute=True)  # noqa: E731 - as a request would
+    settings.LEADERBOARD_REFRESH_SECONDS = 0
+    assert board() == [] and live_board() == []
+    with committed():
+        services.gift_send(sender=ann, creator=creator, gift=catalog["rose"], live_session=live)
+    assert board() == [("Ann", 1, False)] and live_board() == [("Ann", 1)]
+    with committed():
+        crown = services.gift_send(sender=ann, creator=creator, gift=catalog["crown"], live_session=live)
+    assert board() == [("Ann", 1001, False)] and live_board() == [("Ann", 1001)]
+    with committed():
+        services.gift_undo(send=crown, by=ann)
+    assert board() == [("Ann", 1, False)] and live_board() == [("Ann", 1)]
+    with committed():
+        subscriptions.subscription_start(subscriber=ann, creator=creator)
+    assert board() == [("Ann", 1, True)]
+    with committed():
+        user_preferences_update(user=ann, default_gift_visibility="public", show_on_leaderboards=False, nickname="Ann")
+    assert board() == [("Anonymous", 1, False)] and live_board() == [("Anonymous", 1)]
+    # While a creator keeps receiving gifts, the page's boards are recomputed at most every few seconds...
+    settings.LEADERBOARD_REFRESH_SECONDS = 60
+    with committed():
+        services.gift_send(sender=ann, creator=creator, gift=catalog["clap"], live_session=live)
+    assert board() == [("Anonymous", 1, False)]
+    # ...but the live room's board is fresh after every gift.
+    assert live_board() == [("Anonymous", 11)]
+
+
 def test_live_room_renders_with_a_fixed_number_of_queries(
-    client, make_user, viewer, creator, live, catalog, fund, django_assert_num_queries
+    client,
+    make_user,
+    viewer,
+    creator,
+    live,
+    catalog,
+    fund,
+    django_assert_num_queries,
+    django_capture_on_commit_callbacks,
 ):
     _many_gifts(make_user, creator, live, catalog, fund)
     fund(viewer, 100)
     client.force_login(viewer)
     client.get(f"/live/{live.pk}/")
+    cache.clear()
     with django_assert_num_queries(LIVE_ROOM_QUERIES):
         assert client.get(f"/live/{live.pk}/").status_code == 200
-    _many_gifts(make_user, creator, live, catalog, fund, senders=20, first=100)
-    with django_assert_num_queries(LIVE_ROOM_QUERIES):
+    with django_assert_num_queries(LIVE_ROOM_QUERIES - CACHED_BOARD_QUERIES):
         client.get(f"/live/{live.pk}/")
-    with django_assert_num_queries(FEED_QUERIES):
+    with django_capture_on_commit_callbacks(execute=True):
+        _many_gifts(make_user, creator, live, catalog, fund, senders=20, first=100)
+    with django_assert_num_queries(LIVE_ROOM_QUERIES):  # the board is recomputed after gifts, with no more queries
+        client.get(f"/live/{live.pk}/")
+    with django_assert_num_queries(FEED_QUERIES - CACHED_BOARD_QUERIES):  # every viewer's poll shares that board
         client.get(f"/live/{live.pk}/feed.json")
