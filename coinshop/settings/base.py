@@ -78,6 +78,11 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Seconds a web process keeps its database connection between requests (0: a new one per request, Django's default).
+# Opening a PostgreSQL connection costs more than most pages take to render (bench/RESULTS.md): production keeps
+# them (60 s, checked before reuse). Under an ASGI server leave it at 0, as Django advises.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("TEST", {})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -91,6 +96,8 @@ if REDIS_URL:
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="coinshop"),
         }
     }
+    # Sessions are read from Redis (and written through to the database): one query less on every request.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -227,6 +234,10 @@ GIFT_MAX_QUANTITY = env.int("GIFT_MAX_QUANTITY", default=99)
 GIFT_UNDO_MIN_COINS = env.int("GIFT_UNDO_MIN_COINS", default=1000)
 GIFT_UNDO_SECONDS = env.int("GIFT_UNDO_SECONDS", default=5)
 GIFT_COMBO_SECONDS = 10
+# Leaderboards are cached: recomputed after a change, at most every LEADERBOARD_REFRESH_SECONDS on a creator's page
+# while gifts keep coming (the live room's board is fresh after every gift), and kept LEADERBOARD_CACHE_SECONDS at most.
+LEADERBOARD_REFRESH_SECONDS = env.float("LEADERBOARD_REFRESH_SECONDS", default=2.0)
+LEADERBOARD_CACHE_SECONDS = env.int("LEADERBOARD_CACHE_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE["finalize-gifts"] = {"task": "gifts.tasks.gift_sends_finalize_task", "schedule": 60.0}
 
 # --- Stickers, effects, live chat, creator subscriptions (gifts app) -----------------------

@@ -17,6 +17,8 @@ if env.str("PAYMENT_PROVIDER", default="sandbox") == "stripe":
     if not env.str(_key, default=""):
         raise ImproperlyConfigured(f"PAYMENT_PROVIDER=stripe needs {_key} in the environment.")
 
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)  # noqa: F405 - see base.py
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
