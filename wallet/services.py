@@ -159,11 +159,16 @@ def budget_spent_this_month(*, user: User, now: datetime | None = None) -> int:
     )
 
 
-def budget_remaining(*, user: User, now: datetime | None = None) -> int | None:
+def budget_summary(*, user: User, now: datetime | None = None) -> tuple[int | None, int | None]:
+    """The monthly limit in force and what is left of it this month (both None: no limit)."""
     limit = budget_effective_limit(user=user, now=now)
     if limit is None:
-        return None
-    return max(0, limit - budget_spent_this_month(user=user, now=now))
+        return None, None
+    return limit, max(0, limit - budget_spent_this_month(user=user, now=now))
+
+
+def budget_remaining(*, user: User, now: datetime | None = None) -> int | None:
+    return budget_summary(user=user, now=now)[1]
 
 
 @transaction.atomic

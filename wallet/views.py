@@ -39,6 +39,7 @@ def wallet_home(request: HttpRequest) -> HttpResponse:
     page = Paginator(entries, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    budget_limit, budget_left = services.budget_summary(user=user)
     return render(
         request,
         "wallet/home.html",
@@ -49,8 +50,8 @@ def wallet_home(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "query": query.urlencode(),
-            "budget_left": services.budget_remaining(user=user),
-            "budget_limit": services.budget_effective_limit(user=user),
+            "budget_left": budget_left,
+            "budget_limit": budget_limit,
             "debt": services.user_open_debt_coins(user=user),
         },
     )
