@@ -9,6 +9,7 @@ the feed. A lost message is therefore harmless, and the polling fallback shows e
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -20,7 +21,10 @@ logger = logging.getLogger(__name__)
 CHANNEL = "coinshop:live:{session_id}"
 
 
+@functools.cache
 def _client():  # type: ignore[no-untyped-def]
+    """One client per process (it keeps a pool of connections, reset after a fork): publishing is on the path of
+    every gift in a live room, and opening a connection costs more than the publish."""
     import redis
 
     return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=2)
