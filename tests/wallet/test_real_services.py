@@ -17,11 +17,12 @@ from django.db import connections, transaction
 from django.test import Client
 
 from wallet import services
-from wallet.models import LedgerTransaction, Purchase, PurchaseStatus
+from wallet.models import LedgerTransaction, PaymentEvent, Purchase, PurchaseStatus
+from wallet.providers.sandbox import sandbox_sign
 from wallet.selectors import wallet_balance_get
 from wallet.tasks import purchase_confirm_task
 
-from ..concurrency import backend_waiting_on_lock, start_worker, stop_workers, wait_for
+from ..concurrency import backend_waiting_on_lock, broker_idle, start_worker, stop_workers, wait_for
 from .conftest import assert_ledger_ok, mark_sandbox_paid, post_webhook, sandbox_event
 
 pytestmark = [pytest.mark.postgres, pytest.mark.real_worker, pytest.mark.django_db(transaction=True)]
@@ -63,6 +64,41 @@ def test_one_signed_webhook_posted_50_times_concurrently_credits_once(
     assert wallet_balance_get(user=buyer) == 350
     assert LedgerTransaction.objects.filter(kind="purchase").count() == 1
     assert purchase.events.count() == 1
+    assert_ledger_ok()
+
+
+def test_return_page_replays_bad_signatures_and_altered_amounts_credit_once_on_a_real_worker(
+    purged_broker, real_celery_worker, buyer, packages
+):
+    """Acceptance 2 of the wallet issue with the real worker doing the confirming (test_webhooks.py has each case
+    on the embedded stack)."""
+    purchase = _pending_purchase(buyer, packages)
+    client = Client()
+    good = sandbox_event(purchase)
+    # Refused with 400, nothing recorded, nothing queued: missing, wrong, another secret's, 301 s old, altered.
+    bad = [
+        (good, None),
+        (good, "t=123,v1=deadbeef"),
+        (good, sandbox_sign(good, secret="whsec_someone_else")),
+        (good, sandbox_sign(good, timestamp=int(time.time()) - 301)),
+        (good.replace(b"payment.succeeded", b"payment.refunded"), sandbox_sign(good)),
+    ]
+    for payload, signature in bad:
+        response = post_webhook(client, payload, signature=signature)
+        assert response.status_code == 400 and "signature" in response.json()["error"]
+    assert PaymentEvent.objects.count() == 0
+    wait_for(broker_idle, 10, "the broker to be idle")
+    assert Purchase.objects.get(pk=purchase.pk).status == PurchaseStatus.PENDING
+    # Correctly signed, with altered numbers: they are not used. Then the return page, then a replay with a new id.
+    assert post_webhook(client, sandbox_event(purchase, coins=1_000_000, amount=1, currency="JPY")).status_code == 200
+    wait_for(lambda: Purchase.objects.get(pk=purchase.pk).status == PurchaseStatus.PAID, 30, "the worker to confirm")
+    buyer_client = Client()
+    buyer_client.force_login(buyer)
+    assert buyer_client.get(f"/wallet/purchases/{purchase.public_id}/status.json").json()["balance"] == 350
+    assert post_webhook(client, sandbox_event(purchase, event_id="evt_replayed_later")).status_code == 200
+    wait_for(broker_idle, 30, "every queued confirmation to run")
+    assert wallet_balance_get(user=buyer) == 350
+    assert LedgerTransaction.objects.filter(kind="purchase").count() == 1
     assert_ledger_ok()
 
 

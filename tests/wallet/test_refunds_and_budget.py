@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from wallet import services
 from wallet.ledger import Posting, ledger_account_for_user, ledger_system_account, ledger_transaction_post
-from wallet.models import Asset, CoinDebt, Purchase, PurchaseStatus, SystemAccount
+from wallet.models import Asset, CoinDebt, LedgerTransaction, Purchase, PurchaseStatus, SystemAccount
 from wallet.providers.sandbox import sandbox_staff_event
 from wallet.selectors import wallet_balance_get
 
@@ -74,9 +74,11 @@ def test_dispute_claws_back_and_a_won_dispute_restores_exactly_once(
 ):
     purchase = paid_purchase(700)
     _spend(buyer, 200)  # 500 left
-    _deliver(client, purchase, "dispute.opened", django_capture_on_commit_callbacks)
+    for i in range(3):  # the provider repeats the opening too, with new event ids: one clawback, one debt
+        _deliver(client, purchase, "dispute.opened", django_capture_on_commit_callbacks, event_id=f"evt_open{i}")
     assert wallet_balance_get(user=buyer) == 0
     assert CoinDebt.objects.get().coins == 200
+    assert LedgerTransaction.objects.filter(kind="dispute_clawback").count() == 1
     assert Purchase.objects.get(pk=purchase.pk).status == PurchaseStatus.DISPUTED
     for i in range(3):
         _deliver(client, purchase, "dispute.won", django_capture_on_commit_callbacks, event_id=f"evt_won{i}")
