@@ -4,6 +4,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from .models import CreatorProfile, User
+from .services import user_frozen_set
 
 
 @admin.register(User)
@@ -25,12 +26,12 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.action(description="Freeze selected accounts (no buying, gifting or payouts)")
     def freeze(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        count = queryset.update(is_frozen=True)
+        count = user_frozen_set(staff=request.user, users=queryset, frozen=True)  # type: ignore[arg-type]
         self.message_user(request, f"{count} account(s) frozen.", messages.SUCCESS)
 
     @admin.action(description="Unfreeze selected accounts")
     def unfreeze(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        count = queryset.update(is_frozen=False)
+        count = user_frozen_set(staff=request.user, users=queryset, frozen=False)  # type: ignore[arg-type]
         self.message_user(request, f"{count} account(s) unfrozen.", messages.SUCCESS)
 
 

@@ -10,6 +10,7 @@ import datetime
 import secrets
 import time
 import uuid
+from collections.abc import Iterable
 from typing import Literal
 
 import django_otp
@@ -32,7 +33,7 @@ from .selectors import (
     user_backup_device_get,
     user_totp_device_get,
 )
-from .signals import account_deleting
+from .signals import account_deleting, staff_action
 
 BACKUP_CODE_COUNT = 10
 BACKUP_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no look-alikes (0/o, 1/l/i)
@@ -45,6 +46,22 @@ def user_signup_details_set(*, user: User, date_of_birth: datetime.date) -> User
     user.date_of_birth = date_of_birth
     user.save(update_fields=["date_of_birth"])
     return user
+
+
+def staff_action_record(*, actor: User | None, action: str, obj: object, **details: object) -> None:
+    """Put a staff action on the audit log (inside the caller's transaction: it is logged if and only if it commits)."""
+    staff_action.send(sender=type(obj), actor=actor, action=action, obj=obj, details=details)
+
+
+def user_frozen_set(*, staff: User, users: Iterable[User], frozen: bool) -> int:
+    """Freeze (no buying, gifting, chatting or payouts) or unfreeze accounts; each change is audited."""
+    changed = 0
+    with transaction.atomic():
+        for user in users:
+            if User.objects.filter(pk=user.pk).exclude(is_frozen=frozen).update(is_frozen=frozen):
+                staff_action_record(actor=staff, action="user.freeze" if frozen else "user.unfreeze", obj=user)
+                changed += 1
+    return changed
 
 
 def public_names_changed() -> None:

@@ -64,6 +64,13 @@ def audit_record(*, actor: User | None, action: str, obj: object, **details: obj
     )
 
 
+def audit_on_staff_action(
+    *, actor: User | None, action: str, obj: object, details: dict[str, object], **_: object
+) -> None:
+    """Receiver of ``accounts.signals.staff_action``: the other apps' staff actions go on the same audit log."""
+    audit_record(actor=actor, action=action, obj=obj, **details)
+
+
 def _email(user_id: int, subject: str, body: str) -> None:
     user = User.objects.get(pk=user_id)
     send_mail(subject=f"[Coinshop] {subject}", message=body, from_email=None, recipient_list=[user.email])

@@ -26,7 +26,7 @@ from .models import (
     PaymentEvent,
     Purchase,
 )
-from .providers.sandbox import STAFF_EVENTS, sandbox_staff_event
+from .providers.sandbox import STAFF_EVENTS
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -172,11 +172,12 @@ class PurchaseAdmin(ReadOnlyAdmin):
     def _sandbox(self, request: HttpRequest, queryset: QuerySet[Purchase], event_type: str) -> None:
         done = 0
         for purchase in queryset:
-            if purchase.provider != "sandbox":
-                self.message_user(request, f"{purchase.public_id}: not a sandbox purchase.", messages.ERROR)
-                continue
             try:
-                sandbox_staff_event(purchase_public_id=str(purchase.public_id), event_type=event_type)
+                services.purchase_sandbox_staff_event(
+                    staff=request.user,  # type: ignore[arg-type]
+                    purchase=purchase,
+                    event_type=event_type,
+                )
             except ValidationError as exc:
                 self.message_user(request, f"{purchase.public_id}: {exc.messages[0]}", messages.ERROR)
             else:

@@ -23,6 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.services import staff_action_record
 
 from .models import (
     SYSTEM_ACCOUNT_ASSET,
@@ -281,14 +282,18 @@ def ledger_transaction_reverse(*, original: LedgerTransaction, staff: User, reas
         raise ValidationError("Give a reason for the correction.")
     entries: Iterable[LedgerEntry] = original.entries.select_related("account")
     postings = [Posting(e.account, -e.amount) for e in entries]
-    return ledger_transaction_post(
-        kind="adjustment",
-        idempotency_key=f"reverse-{original.pk}",
-        postings=postings,
-        reference=("ledger_transaction", original.pk),
-        memo=f"Reverses #{original.pk}: {reason}",
-        created_by=staff,
-    )
+    with transaction.atomic():
+        txn = ledger_transaction_post(
+            kind="adjustment",
+            idempotency_key=f"reverse-{original.pk}",
+            postings=postings,
+            reference=("ledger_transaction", original.pk),
+            memo=f"Reverses #{original.pk}: {reason}",
+            created_by=staff,
+        )
+        if txn.created:  # type: ignore[attr-defined]
+            staff_action_record(actor=staff, action="ledger.reverse", obj=txn, reverses=original.pk, reason=reason)
+    return txn
 
 
 def ledger_adjustment_post(
@@ -302,11 +307,17 @@ def ledger_adjustment_post(
         raise ValidationError("The amount must be a whole number other than zero.")
     account = ledger_account_for_user(user=user, asset=asset)
     contra = ledger_system_account(code=SystemAccount.ADJUSTMENT, asset=asset)
-    return ledger_transaction_post(
-        kind="adjustment",
-        idempotency_key=idempotency_key,
-        postings=[Posting(account, amount), Posting(contra, -amount)],
-        reference=("user", user.pk),
-        memo=reason,
-        created_by=staff,
-    )
+    with transaction.atomic():
+        txn = ledger_transaction_post(
+            kind="adjustment",
+            idempotency_key=idempotency_key,
+            postings=[Posting(account, amount), Posting(contra, -amount)],
+            reference=("user", user.pk),
+            memo=reason,
+            created_by=staff,
+        )
+        if txn.created:  # type: ignore[attr-defined]
+            staff_action_record(
+                actor=staff, action="ledger.adjust", obj=txn, user=user.pk, asset=asset, amount=amount, reason=reason
+            )
+    return txn

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.services import user_is_email_verified
+from accounts.services import staff_action_record, user_is_email_verified
 
 from .ledger import (
     InsufficientFunds,
@@ -438,11 +438,26 @@ def purchase_dispute_won(*, purchase: Purchase) -> None:
 def debt_settle(*, debt: CoinDebt, staff: User, reason: str) -> CoinDebt:
     if not reason.strip():
         raise ValidationError("Give a reason.")
-    CoinDebt.objects.filter(pk=debt.pk, settled_at__isnull=True).update(
-        settled_at=timezone.now(), settled_reason=f"{reason.strip()} (by {staff.email})"[:255]
-    )
+    with transaction.atomic():
+        settled = CoinDebt.objects.filter(pk=debt.pk, settled_at__isnull=True).update(
+            settled_at=timezone.now(), settled_reason=f"{reason.strip()} (by {staff.email})"[:255]
+        )
+        if settled:
+            staff_action_record(actor=staff, action="debt.settle", obj=debt, coins=debt.coins, reason=reason.strip())
     debt.refresh_from_db()
     return debt
+
+
+def purchase_sandbox_staff_event(*, staff: User, purchase: Purchase, event_type: str) -> None:
+    """Staff's sandbox buttons (refund, dispute opened / won / lost): the sandbox bank says so by webhook, through
+    the same path as a real provider's event. Audited."""
+    from .providers.sandbox import sandbox_staff_event
+
+    if purchase.provider != "sandbox":
+        raise ValidationError("Not a sandbox purchase.")
+    with transaction.atomic():
+        sandbox_staff_event(purchase_public_id=str(purchase.public_id), event_type=event_type)
+        staff_action_record(actor=staff, action=f"purchase.sandbox.{event_type}", obj=purchase, coins=purchase.coins)
 
 
 # --- webhooks --------------------------------------------------------------------------------
