@@ -58,6 +58,26 @@ def test_request_moves_diamonds_to_clearing_and_staff_approval_pays_exactly(
     assert_ledger_ok()
 
 
+def test_the_rate_is_snapshotted_on_the_request_and_a_later_change_does_not_touch_it(
+    payee, earn, make_user, settings, django_capture_on_commit_callbacks
+):
+    creator, _ = payee
+    earn(creator, 50_000)
+    settings.DIAMOND_CASH_VALUE = Decimal("0.0043")  # 100 diamonds are 43 cents: requests round down to whole cents
+    payout = services.payout_request_create(creator=creator, diamonds=33_333)
+    assert (payout.rate, payout.diamonds, payout.cash) == (Decimal("0.0043"), 33_300, Decimal("143.19"))
+    assert Decimal(payout.diamonds) * payout.rate == payout.cash  # exact, to the cent
+    assert payout.cash_minor == int(Decimal(payout.diamonds) * Decimal("0.43"))
+    settings.DIAMOND_CASH_VALUE = Decimal("0.01")  # the operator doubles the rate before staff approve
+    staff = make_user("staff@example.com", is_staff=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.payout_approve(payout=payout, staff=staff)
+    payout.refresh_from_db()
+    assert payout.status == PayoutStatus.PAID and payout.rate == Decimal("0.0043")
+    assert SandboxTransfer.objects.get().amount_minor == payout.cash_minor  # paid at the snapshotted rate
+    assert_ledger_ok()
+
+
 def test_small_request_from_an_established_creator_is_approved_and_paid_automatically(
     payee, earn, django_capture_on_commit_callbacks
 ):
