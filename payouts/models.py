@@ -28,6 +28,9 @@ class PayoutAccount(models.Model):
     holder_name = models.CharField(max_length=100, blank=True)
     iban = models.CharField(max_length=34, blank=True)
     stripe_account_id = models.CharField(max_length=64, blank=True)
+    stripe_payouts_enabled = models.BooleanField(
+        default=False, help_text="Stripe says the connected account finished onboarding and can receive transfers."
+    )
     sandbox_outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.SUCCEED)
     changed_at = models.DateTimeField(default=timezone.now)
     hold_until = models.DateTimeField(default=timezone.now)
@@ -38,6 +41,14 @@ class PayoutAccount(models.Model):
     @property
     def iban_masked(self) -> str:
         return f"{self.iban[:4]} •••• {self.iban[-4:]}" if self.iban else ""
+
+    @property
+    def description(self) -> str:
+        """What the creator sees: the bank account, or the connected Stripe account."""
+        if self.provider == "stripe":
+            state = "ready" if self.stripe_payouts_enabled else "onboarding not finished"
+            return f"Stripe account {self.stripe_account_id} ({state})"
+        return f"{self.holder_name}, {self.iban_masked}"
 
 
 class PayoutStatus(models.TextChoices):

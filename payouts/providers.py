@@ -9,8 +9,6 @@ import secrets
 from dataclasses import dataclass
 from typing import Protocol
 
-from django.conf import settings
-
 from wallet.providers import ProviderError
 
 from .models import Payout, PayoutAccount, SandboxTransfer
@@ -51,18 +49,20 @@ class StripePayouts:
     def send_payout(self, payout: Payout, account: PayoutAccount) -> PayoutResult:
         import stripe
 
+        from wallet.providers.stripe import stripe_client, stripe_money
+
         if not account.stripe_account_id:
             return PayoutResult(False, "", "No connected Stripe account.")
+        amount, currency = stripe_money(payout.cash_minor, payout.currency, to_stripe=True)
         try:
-            transfer = stripe.Transfer.create(
-                api_key=settings.STRIPE_LIVE_SECRET_KEY
-                if settings.STRIPE_LIVE_MODE
-                else settings.STRIPE_TEST_SECRET_KEY,
-                amount=payout.cash_minor,
-                currency=payout.currency.lower(),
-                destination=account.stripe_account_id,
-                metadata={"payout_id": str(payout.public_id)},
-                idempotency_key=payout.idempotency_key,
+            transfer = stripe_client().v1.transfers.create(
+                params={
+                    "amount": amount,
+                    "currency": currency,
+                    "destination": account.stripe_account_id,
+                    "metadata": {"payout_id": str(payout.public_id)},
+                },
+                options={"idempotency_key": payout.idempotency_key},
             )
         except stripe.InvalidRequestError as exc:
             return PayoutResult(False, "", f"Stripe refused the transfer: {exc.user_message or exc}")

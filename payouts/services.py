@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
+import stripe
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -84,7 +85,8 @@ def payout_account_set(
     sandbox_outcome: str = "succeed",
     now: datetime | None = None,
 ) -> PayoutAccount:
-    """Add or change the sandbox bank details. The caller has checked a fresh 2FA code; payouts wait 48 hours."""
+    """Add or change the sandbox bank details (the sandbox provider). The caller has checked a fresh 2FA code;
+    payouts wait 48 hours."""
     now = now or timezone.now()
     holder_name = holder_name.strip()
     if not holder_name:
@@ -95,25 +97,97 @@ def payout_account_set(
         raise ValidationError("Choose a test outcome.")
     with transaction.atomic():
         account, _ = PayoutAccount.objects.select_for_update().get_or_create(
-            creator=creator, defaults={"provider": settings.PAYMENT_PROVIDER}
+            creator=creator, defaults={"provider": "sandbox"}
         )
-        account.provider = settings.PAYMENT_PROVIDER
+        account.provider = "sandbox"
         account.holder_name = holder_name
         account.iban = iban_normalize(iban)
+        account.stripe_account_id = ""
+        account.stripe_payouts_enabled = False
         account.sandbox_outcome = sandbox_outcome
-        account.changed_at = now
-        account.hold_until = now + timedelta(hours=settings.PAYOUT_DETAILS_HOLD_HOURS)
+        _details_changed(account, now)
         account.save()
-        user_id = creator.user_id
-        masked = account.iban_masked
-        transaction.on_commit(
-            lambda: _email(
-                user_id,
-                "Your payout details changed",
-                f"Your payout account was set to {masked}. If this was not you, contact support at once.\n"
-                f"For your safety, payouts are paused for {settings.PAYOUT_DETAILS_HOLD_HOURS} hours.",
-            )
+    return account
+
+
+# --- Stripe Connect (Express) ------------------------------------------------------------------
+# With the Stripe provider a creator is paid by a Transfer to their own connected Express account: Stripe collects and
+# checks their identity and bank details on its onboarding pages; we keep only the account id and whether Stripe says
+# it can receive payouts.
+
+
+def _details_changed(account: PayoutAccount, now: datetime) -> None:
+    """Payout details were added or changed: pause payouts for the hold and tell the creator (on commit)."""
+    account.changed_at = now
+    account.hold_until = now + timedelta(hours=settings.PAYOUT_DETAILS_HOLD_HOURS)
+    user_id = account.creator.user_id
+    described = account.description
+    transaction.on_commit(
+        lambda: _email(
+            user_id,
+            "Your payout details changed",
+            f"Your payout account was set to {described}. If this was not you, contact support at once.\n"
+            f"For your safety, payouts are paused for {settings.PAYOUT_DETAILS_HOLD_HOURS} hours.",
         )
+    )
+
+
+def stripe_connect_onboarding_start(*, creator: CreatorProfile, return_url: str, refresh_url: str) -> str:
+    """The URL of Stripe's onboarding for the creator's Express account (created on first use, once: the
+    creation carries an idempotency key made from the creator). The caller has checked a fresh 2FA code."""
+    from wallet.providers.stripe import stripe_client
+
+    now = timezone.now()
+    client = stripe_client()
+    try:
+        with transaction.atomic():
+            account, _ = PayoutAccount.objects.select_for_update().get_or_create(
+                creator=creator, defaults={"provider": "stripe"}
+            )
+            if not account.stripe_account_id or account.provider != "stripe":
+                connected = client.v1.accounts.create(
+                    params={
+                        "type": "express",
+                        "email": creator.user.email,
+                        "capabilities": {"transfers": {"requested": True}},
+                        "business_profile": {"url": f"{return_url.split('/creator/')[0]}/@{creator.handle}/"},
+                        "metadata": {"creator_id": str(creator.pk), "handle": creator.handle},
+                    },
+                    options={"idempotency_key": f"connect-account-{creator.pk}-{account.pk}"},
+                )
+                account.provider = "stripe"
+                account.stripe_account_id = connected.id
+                account.stripe_payouts_enabled = False
+                account.holder_name, account.iban = "", ""
+                _details_changed(account, now)
+                account.save()
+        link = client.v1.account_links.create(
+            params={
+                "account": account.stripe_account_id,
+                "type": "account_onboarding",
+                "return_url": return_url,
+                "refresh_url": refresh_url,
+            }
+        )
+    except stripe.StripeError as exc:
+        raise ValidationError(f"Stripe could not start the onboarding: {exc.user_message or exc}") from exc
+    return str(link.url)
+
+
+def stripe_connect_refresh(*, creator: CreatorProfile) -> PayoutAccount | None:
+    """Ask Stripe whether the creator's connected account can receive payouts now (after onboarding)."""
+    from wallet.providers.stripe import stripe_client
+
+    account = PayoutAccount.objects.filter(creator=creator, provider="stripe").exclude(stripe_account_id="").first()
+    if account is None:
+        return None
+    try:
+        connected = stripe_client().v1.accounts.retrieve(account.stripe_account_id)
+    except stripe.StripeError as exc:
+        raise ValidationError(f"Stripe could not be asked about your account: {exc.user_message or exc}") from exc
+    ready = bool(getattr(connected, "payouts_enabled", False)) and bool(getattr(connected, "details_submitted", False))
+    PayoutAccount.objects.filter(pk=account.pk).update(stripe_payouts_enabled=ready)
+    account.stripe_payouts_enabled = ready
     return account
 
 
@@ -175,6 +249,10 @@ def _creator_problem(*, creator: CreatorProfile, now: datetime) -> str | None:
     account = PayoutAccount.objects.filter(creator=creator).first()
     if account is None:
         return "Add your payout details first."
+    if account.provider != settings.PAYMENT_PROVIDER:
+        return "Your payout details were set up for another payment provider: set them up again."
+    if account.provider == "stripe" and not account.stripe_payouts_enabled:
+        return "Finish your Stripe onboarding first: Stripe has not enabled payouts to your account yet."
     if account.hold_until > now:
         return (
             f"Your payout details changed recently; for your safety payouts resume on "

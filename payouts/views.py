@@ -8,8 +8,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from accounts.decorators import recent_otp_required
 from accounts.models import CreatorProfile
@@ -55,6 +56,8 @@ def payout_details(request: HttpRequest) -> HttpResponse:
     creator = _creator(request)
     if creator is None:
         return redirect("creator_become")
+    if settings.PAYMENT_PROVIDER == "stripe":
+        return _stripe_connect(request, creator)
     account = PayoutAccount.objects.filter(creator=creator).first()
     initial = {"holder_name": account.holder_name, "sandbox_outcome": account.sandbox_outcome} if account else {}
     form = PayoutDetailsForm(request.POST or None, initial=initial)
@@ -69,6 +72,51 @@ def payout_details(request: HttpRequest) -> HttpResponse:
     return render(
         request, "payouts/details.html", {"form": form, "account": account}, status=400 if form.errors else 200
     )
+
+
+def _stripe_connect(request: HttpRequest, creator: CreatorProfile) -> HttpResponse:
+    """With the Stripe provider, payout details are a connected Stripe Express account, set up on Stripe's pages."""
+    account = PayoutAccount.objects.filter(creator=creator, provider="stripe").first()
+    if request.method == "POST":
+        try:
+            url = services.stripe_connect_onboarding_start(
+                creator=creator,
+                return_url=request.build_absolute_uri(reverse("stripe_connect_return")),
+                refresh_url=request.build_absolute_uri(reverse("stripe_connect_refresh")),
+            )
+        except ValidationError as exc:
+            messages.error(request, exc.messages[0])
+        else:
+            return HttpResponseRedirect(url)
+    return render(request, "payouts/stripe_connect.html", {"account": account})
+
+
+@login_required
+def stripe_connect_return(request: HttpRequest) -> HttpResponse:
+    """Where Stripe sends the creator back after onboarding: ask Stripe whether payouts are enabled now."""
+    creator = _creator(request)
+    if creator is None:
+        return redirect("creator_become")
+    try:
+        account = services.stripe_connect_refresh(creator=creator)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("earnings")
+    if account is None:
+        messages.error(request, "Connect your Stripe account first.")
+        return redirect("payout_details")
+    if account.stripe_payouts_enabled:
+        messages.success(request, "Your Stripe account is connected. Payouts are paused for 48 hours for your safety.")
+    else:
+        messages.warning(request, "Stripe still needs some details from you before it can pay you out.")
+    return redirect("earnings")
+
+
+@login_required
+def stripe_connect_refresh(request: HttpRequest) -> HttpResponse:
+    """Stripe's onboarding link expired or was used: start again (after a fresh code, if one is due)."""
+    messages.info(request, "The Stripe onboarding link expired. Continue from here.")
+    return redirect("payout_details")
 
 
 @recent_otp_required

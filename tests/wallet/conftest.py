@@ -1,13 +1,15 @@
-"""Wallet fixtures: packages, a sandbox purchase driven like a person would, signed sandbox webhooks."""
+"""Wallet fixtures: packages, a sandbox purchase driven like a person would, signed sandbox webhooks, and Stripe
+on 127.0.0.1 (``stripe_fake``)."""
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import stripe
 from django.test import Client
 
 from accounts.models import User
@@ -15,6 +17,28 @@ from wallet import services
 from wallet.invariants import ledger_check
 from wallet.models import CoinPackage, Purchase, SandboxPayment
 from wallet.providers.sandbox import SIGNATURE_HEADER, sandbox_sign
+
+from .stripe_fake import StripeFake, serve
+
+SECRET_KEY = "sk_test_Coinshop0fake0secret0key0000"
+PUBLIC_KEY = "pk_test_Coinshop0fake0public0key0000"
+
+
+@pytest.fixture
+def stripe_fake(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[StripeFake]:
+    """Stripe, on 127.0.0.1: the SDK (ours and dj-stripe's) talks to it and to nothing else."""
+    fake = StripeFake()
+    server = serve(fake)
+    monkeypatch.setattr(stripe, "api_base", fake.url)  # what dj-stripe does with STRIPE_API_HOST at import time
+    settings.STRIPE_API_HOST = fake.url
+    settings.STRIPE_LIVE_MODE = False
+    settings.STRIPE_TEST_SECRET_KEY = SECRET_KEY
+    settings.STRIPE_TEST_PUBLIC_KEY = PUBLIC_KEY
+    settings.PAYMENT_PROVIDER = "stripe"
+    yield fake
+    server.shutdown()
+    server.server_close()
+    assert not fake.unexpected, f"calls the fake does not know (would they reach the real Stripe?): {fake.unexpected}"
 
 
 @pytest.fixture

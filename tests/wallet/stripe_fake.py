@@ -171,6 +171,60 @@ class StripeFake:
             self.idempotent[idempotency_key] = session
         return session
 
+    def connect_account_create(self, params: dict[str, Any], idempotency_key: str | None) -> dict[str, Any]:
+        """A connected Express account, not onboarded yet (``connect_account_onboarded`` finishes it)."""
+        if idempotency_key and idempotency_key in self.idempotent:
+            return self.idempotent[idempotency_key]
+        account = self.add(
+            example(
+                "account",
+                id=new_id("acct"),
+                type=params.get("type"),
+                email=params.get("email"),
+                metadata=dict(params.get("metadata") or {}),
+                charges_enabled=False,
+                payouts_enabled=False,
+                details_submitted=False,
+                created=int(time.time()),
+            )
+        )
+        if idempotency_key:
+            self.idempotent[idempotency_key] = account
+        return account
+
+    def connect_account_onboarded(self, account_id: str) -> None:
+        self.get(account_id).update(details_submitted=True, payouts_enabled=True, charges_enabled=True)
+
+    def account_link_create(self, params: dict[str, Any]) -> dict[str, Any]:
+        if params.get("account") not in self.objects:
+            raise KeyError(params.get("account"))  # answered as Stripe's resource_missing
+        return example(
+            "account_link",
+            url=f"https://connect.stripe.com/setup/e/{params['account']}/{secrets.token_hex(8)}",
+            created=int(time.time()),
+            expires_at=int(time.time()) + 300,
+        )
+
+    def transfer_create(self, params: dict[str, Any], idempotency_key: str | None) -> dict[str, Any]:
+        if idempotency_key and idempotency_key in self.idempotent:
+            return self.idempotent[idempotency_key]
+        transfer = self.add(
+            example(
+                "transfer",
+                id=new_id("tr"),
+                amount=int(params["amount"]),
+                currency=params["currency"],
+                destination=params["destination"],
+                metadata=dict(params.get("metadata") or {}),
+                reversed=False,
+                amount_reversed=0,
+                created=int(time.time()),
+            )
+        )
+        if idempotency_key:
+            self.idempotent[idempotency_key] = transfer
+        return transfer
+
     def add(self, obj: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
             self.objects[obj["id"]] = obj
@@ -305,6 +359,9 @@ class StripeFake:
         expand = list(params.get("expand") or [])
         routes: list[tuple[str, str, Callable[..., dict[str, Any]]]] = [
             ("GET", r"/v1/account", lambda: self.account()),
+            ("POST", r"/v1/accounts", lambda: self.connect_account_create(params, headers.get("idempotency-key"))),
+            ("POST", r"/v1/account_links", lambda: self.account_link_create(params)),
+            ("POST", r"/v1/transfers", lambda: self.transfer_create(params, headers.get("idempotency-key"))),
             (
                 "POST",
                 r"/v1/checkout/sessions",
@@ -313,8 +370,14 @@ class StripeFake:
         ]
         for method_, pattern, handler in routes:
             if method == method_ and re.fullmatch(pattern, path):
-                return 200, handler()
-        match = re.fullmatch(r"/v1/(checkout/sessions|payment_intents|charges|disputes)/([A-Za-z0-9_]+)", path)
+                try:
+                    return 200, handler()
+                except KeyError as exc:  # a reference to an object Stripe does not have
+                    error = {"type": "invalid_request_error", "code": "resource_missing"}
+                    return 400, {"error": {**error, "message": f"No such object: '{exc.args[0]}'"}}
+        match = re.fullmatch(
+            r"/v1/(checkout/sessions|payment_intents|charges|disputes|accounts|transfers)/([A-Za-z0-9_]+)", path
+        )
         if method == "GET" and match and match.group(2) in self.objects:
             return 200, self._expanded(self.objects[match.group(2)], expand)
         self.unexpected.append(f"{method} {path}")

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-import stripe
 from django.test import Client
 from djstripe.models import Event as DjstripeEvent
 from djstripe.models import PaymentIntent as DjstripePaymentIntent
@@ -25,31 +24,12 @@ from wallet.providers.stripe import StripeProvider, session_payment_state, strip
 from wallet.selectors import wallet_balance_get
 from wallet.stripe_webhooks import webhook_event_from_stripe
 
-from .conftest import assert_ledger_ok
-from .stripe_fake import API_VERSION, StripeFake, example, serve, stripe_signature
+from .conftest import SECRET_KEY, assert_ledger_ok
+from .stripe_fake import API_VERSION, StripeFake, example, stripe_signature
 
-SECRET_KEY = "sk_test_Coinshop0fake0secret0key0000"
-PUBLIC_KEY = "pk_test_Coinshop0fake0public0key0000"
 ENDPOINT_SECRET = "whsec_coinshop_fake_endpoint_secret"
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def stripe_fake(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[StripeFake]:
-    """Stripe, on 127.0.0.1: the SDK (ours and dj-stripe's) talks to it and to nothing else."""
-    fake = StripeFake()
-    server = serve(fake)
-    monkeypatch.setattr(stripe, "api_base", fake.url)  # what dj-stripe does with STRIPE_API_HOST at import time
-    settings.STRIPE_API_HOST = fake.url
-    settings.STRIPE_LIVE_MODE = False
-    settings.STRIPE_TEST_SECRET_KEY = SECRET_KEY
-    settings.STRIPE_TEST_PUBLIC_KEY = PUBLIC_KEY
-    settings.PAYMENT_PROVIDER = "stripe"
-    yield fake
-    server.shutdown()
-    server.server_close()
-    assert not fake.unexpected, f"calls the fake does not know (would they reach the real Stripe?): {fake.unexpected}"
 
 
 @pytest.fixture

@@ -1,0 +1,146 @@
+"""Payouts through Stripe, offline: Connect (Express) onboarding, then Transfers to the connected account, against the
+local fake of Stripe's API (``stripe_fake``)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from accounts.models import User
+from payouts import services
+from payouts.models import PayoutAccount, PayoutStatus
+from wallet.models import Asset
+from wallet.selectors import wallet_balance_get
+
+from ..conftest import otp_login
+from ..wallet import conftest as wallet_fixtures
+from ..wallet.conftest import SECRET_KEY, assert_ledger_ok
+
+pytestmark = pytest.mark.django_db
+stripe_fake = wallet_fixtures.stripe_fake  # Stripe on 127.0.0.1; settings.PAYMENT_PROVIDER = "stripe"
+
+
+@pytest.fixture
+def creator(make_creator, enable_2fa):
+    creator = make_creator("stella")
+    User.objects.filter(pk=creator.user_id).update(date_joined=timezone.now() - timedelta(days=60))
+    creator.user.refresh_from_db()
+    enable_2fa(creator.user)
+    return creator
+
+
+@pytest.fixture
+def creator_client(client, creator):
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    code = StaticDevice.objects.get(user=creator.user).token_set.first().token
+    otp_login(client, creator.user.email, code)
+    return client
+
+
+def _connect(client) -> str:
+    response = client.post("/creator/payouts/details/")
+    assert response.status_code == 302
+    return response["Location"]
+
+
+def _said(response) -> str:
+    """The page's last message (the login's "Successfully signed in" may still be before it)."""
+    return [str(m) for m in response.context["messages"]][-1]
+
+
+def test_onboarding_creates_one_express_account_and_sends_the_creator_to_stripe(
+    creator, creator_client, stripe_fake, django_capture_on_commit_callbacks
+):
+    page = creator_client.get("/creator/payouts/details/").content.decode()
+    assert "Connect with Stripe" in page and "IBAN" not in page
+    with django_capture_on_commit_callbacks(execute=True):
+        url = _connect(creator_client)
+    account = PayoutAccount.objects.get(creator=creator)
+    assert url.startswith(f"https://connect.stripe.com/setup/e/{account.stripe_account_id}/")
+    assert (account.provider, account.stripe_payouts_enabled) == ("stripe", False)
+    assert account.hold_until > timezone.now() + timedelta(hours=47)  # a new payout account: 48 hours' hold
+    assert [m.subject for m in mail.outbox] == ["[Coinshop] Your payout details changed"]
+    assert account.stripe_account_id in mail.outbox[0].body
+    (created,) = stripe_fake.calls("POST", "/v1/accounts")
+    assert created.params["type"] == "express" and created.params["email"] == creator.user.email
+    assert created.params["capabilities"] == {"transfers": {"requested": "true"}}
+    assert created.headers["authorization"] == f"Bearer {SECRET_KEY}"
+    (link,) = stripe_fake.calls("POST", "/v1/account_links")
+    assert link.params["account"] == account.stripe_account_id and link.params["type"] == "account_onboarding"
+    assert link.params["return_url"] == "http://testserver/creator/payouts/stripe/return/"
+    assert link.params["refresh_url"] == "http://testserver/creator/payouts/stripe/refresh/"
+    # Continuing later reuses the account: a new link, no new account, no new hold or email.
+    _connect(creator_client)
+    assert len(stripe_fake.calls("POST", "/v1/accounts")) == 1
+    assert len(stripe_fake.calls("POST", "/v1/account_links")) == 2
+    assert len(mail.outbox) == 1
+
+
+def test_payouts_wait_for_stripe_to_enable_the_account_then_transfer_exactly_once(
+    creator, creator_client, stripe_fake, earn, make_user, django_capture_on_commit_callbacks
+):
+    _connect(creator_client)
+    account = PayoutAccount.objects.get(creator=creator)
+    # Back from Stripe before finishing: payouts stay off, and say why.
+    response = creator_client.get("/creator/payouts/stripe/return/", follow=True)
+    assert _said(response) == "Stripe still needs some details from you before it can pay you out."
+    PayoutAccount.objects.filter(pk=account.pk).update(hold_until=timezone.now() - timedelta(minutes=1))
+    earn(creator, 40_000)
+    with pytest.raises(services.ValidationError, match="Finish your Stripe onboarding first"):
+        services.payout_request_create(creator=creator, diamonds=40_000)
+    # Onboarding finished on Stripe's side: the return page asks Stripe, and payouts are on.
+    stripe_fake.connect_account_onboarded(account.stripe_account_id)
+    response = creator_client.get("/creator/payouts/stripe/return/", follow=True)
+    assert _said(response).startswith("Your Stripe account is connected.")
+    account.refresh_from_db()
+    assert account.stripe_payouts_enabled
+    assert f"Stripe account {account.stripe_account_id} (ready)" in response.content.decode()
+
+    payout = services.payout_request_create(creator=creator, diamonds=40_000)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.payout_approve(payout=payout, staff=make_user("staff@example.com", is_staff=True))
+    services.payout_process(payout_id=payout.pk)  # a redelivered task: already paid, nothing sent again
+    payout.refresh_from_db()
+    assert payout.status == PayoutStatus.PAID and payout.provider == "stripe"
+    (transfer,) = stripe_fake.calls("POST", "/v1/transfers")
+    assert transfer.params == {
+        "amount": "20000",  # $200.00: 40,000 diamonds at the snapshotted $0.005
+        "currency": "usd",
+        "destination": account.stripe_account_id,
+        "metadata": {"payout_id": str(payout.public_id)},
+    }
+    assert transfer.headers["idempotency-key"] == payout.idempotency_key
+    assert payout.provider_ref == stripe_fake.idempotent[payout.idempotency_key]["id"]
+    assert wallet_balance_get(user=creator.user, asset=Asset.DIAMOND) == 0
+    assert_ledger_ok()
+
+
+def test_a_transfer_stripe_refuses_fails_the_payout_and_returns_the_diamonds(
+    creator, creator_client, stripe_fake, earn, make_user, django_capture_on_commit_callbacks
+):
+    _connect(creator_client)
+    account = PayoutAccount.objects.get(creator=creator)
+    stripe_fake.connect_account_onboarded(account.stripe_account_id)
+    creator_client.get("/creator/payouts/stripe/return/")
+    PayoutAccount.objects.filter(pk=account.pk).update(hold_until=timezone.now() - timedelta(minutes=1))
+    earn(creator, 40_000)
+    payout = services.payout_request_create(creator=creator, diamonds=40_000)
+    stripe_fake.refuse(400, "Insufficient funds in Stripe account.")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.payout_approve(payout=payout, staff=make_user("staff@example.com", is_staff=True))
+    payout.refresh_from_db()
+    assert payout.status == PayoutStatus.FAILED
+    assert "Insufficient funds in Stripe account." in payout.failure_reason
+    assert wallet_balance_get(user=creator.user, asset=Asset.DIAMOND) == 40_000
+    assert_ledger_ok()
+
+
+def test_stripe_down_at_onboarding_says_so_and_changes_nothing(creator, creator_client, stripe_fake):
+    stripe_fake.refuse(400, "Your platform is not set up for Connect.")
+    response = creator_client.post("/creator/payouts/details/", follow=True)
+    assert _said(response) == "Stripe could not start the onboarding: Your platform is not set up for Connect."
+    assert not PayoutAccount.objects.exists()
