@@ -78,7 +78,11 @@ def _seed_shop(event: Event) -> None:
     for handle, name, coins in PLANS:
         creator = CreatorProfile.objects.filter(handle=handle).first()
         if creator is not None:
-            SubscriptionPlan.objects.get_or_create(creator=creator, defaults={"name": name, "coins_per_month": coins})
+            plan, created = SubscriptionPlan.objects.get_or_create(
+                creator=creator, defaults={"name": name, "coins_per_month": coins}
+            )
+            if created and handle == "alice":  # @alice keeps the Crown for her subscribers
+                plan.subscriber_gifts.set(Gift.objects.filter(slug="crown"))
 
 
 @transaction.atomic
@@ -107,5 +111,6 @@ def seed() -> list[str]:
         LiveSession.objects.create(creator=alice, title="Acoustic evening: your requests")
     return [
         f"  {len(GIFTS) + 2} gifts (one in the Winter Festival event, one for subscribers only); @alice is live",
-        f"  {len(SHOP_ITEMS) + 1} stickers and effects in the shop; @alice and @bob offer monthly subscriptions",
+        f"  {len(SHOP_ITEMS) + 1} stickers and effects in the shop; @alice and @bob offer monthly subscriptions "
+        "(@alice keeps the Crown for her subscribers)",
     ]

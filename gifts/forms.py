@@ -5,6 +5,8 @@ from django.conf import settings
 
 from accounts.models import GiftVisibility
 
+from .models import Gift
+
 
 class GiftSendForm(forms.Form):
     gift = forms.IntegerField(widget=forms.HiddenInput, error_messages={"invalid": "Choose a gift."})
@@ -58,3 +60,11 @@ class SubscriptionPlanForm(forms.Form):
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     active = forms.BooleanField(label="Offer this subscription", required=False, initial=True)
+    subscriber_gifts = forms.ModelMultipleChoiceField(
+        label="Gifts for your subscribers only",
+        queryset=Gift.objects.filter(active=True, subscriber_only=False).order_by("coin_cost", "sort_order"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="On your page and in your live rooms only your subscribers can send the gifts you tick.",
+        error_messages={"invalid_choice": "That gift is not in the catalog any more: pick again."},
+    )

@@ -241,6 +241,13 @@ class SubscriptionPlan(models.Model):
     name = models.CharField(max_length=60, default="Supporter")
     coins_per_month = models.PositiveIntegerField()
     active = models.BooleanField(default=True)
+    subscriber_gifts = models.ManyToManyField(
+        "Gift",
+        blank=True,
+        related_name="+",
+        help_text="Gifts the creator keeps for subscribers: on their page and in their live rooms only subscribers "
+        "can send these (besides the gifts staff mark subscriber-only everywhere).",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

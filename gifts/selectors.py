@@ -8,10 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Sum
 from django.templatetags.static import static
 from django.utils import timezone
 
@@ -38,15 +40,41 @@ ANONYMOUS = "Anonymous"
 Board = list[dict[str, object]]  # a leaderboard: name, coins, subscriber, best first
 
 
-def gifts_on_sale(*, at: datetime | None = None, subscriber: bool = False) -> list[Gift]:
-    """Gifts on sale now; subscriber-only ones only for a subscriber of the creator in question."""
+def _kept_for_subscribers(creator_id: int) -> QuerySet[Any]:
+    """The ids of the gifts a creator keeps for their subscribers (``SubscriptionPlan.subscriber_gifts``)."""
+    return SubscriptionPlan.subscriber_gifts.through.objects.filter(subscriptionplan__creator_id=creator_id).values(
+        "gift_id"
+    )
+
+
+def gifts_on_sale(*, at: datetime | None = None, subscriber: bool = False, creator_id: int | None = None) -> list[Gift]:
+    """Gifts on sale now, for gifting ``creator_id`` (when given). Gifts for subscribers only (marked so by staff,
+    or kept for subscribers by that creator) are listed only for a subscriber; each gift's ``subscribers_only`` says
+    which they are."""
     now = at or timezone.now()
     gifts = Gift.objects.filter(active=True).filter(
         Q(event__isnull=True) | Q(event__starts_at__lte=now, event__ends_at__gt=now)
     )
+    for_subscribers = Q(subscriber_only=True)
+    if creator_id is not None:
+        for_subscribers |= Q(pk__in=_kept_for_subscribers(creator_id))
+    gifts = gifts.annotate(subscribers_only=ExpressionWrapper(for_subscribers, output_field=BooleanField()))
     if not subscriber:
-        gifts = gifts.filter(subscriber_only=False)
+        gifts = gifts.filter(subscribers_only=False)
     return list(gifts.select_related("event").order_by("coin_cost", "sort_order"))
+
+
+def gift_kept_for_subscribers(*, creator_id: int, gift_id: int) -> bool:
+    """Whether the creator keeps this gift for subscribers. Asked on every gift, so one plain statement."""
+    through = SubscriptionPlan.subscriber_gifts.through
+    plan = SubscriptionPlan._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {through._meta.db_table} t JOIN {plan} p ON p.id = t.subscriptionplan_id "  # noqa: S608
+            "WHERE p.creator_id = %s AND t.gift_id = %s)",
+            [creator_id, gift_id],
+        )
+        return bool(cursor.fetchone()[0])
 
 
 def events_current(*, at: datetime | None = None) -> list[Event]:
@@ -83,7 +111,9 @@ class PanelGift:
     diamonds_value: Decimal
 
 
-def gift_panel(*, at: datetime | None = None, subscriber: bool = False) -> list[PanelGift]:
+def gift_panel(
+    *, at: datetime | None = None, subscriber: bool = False, creator_id: int | None = None
+) -> list[PanelGift]:
     r = rates()
     cent = Decimal("0.01")
     return [
@@ -93,7 +123,7 @@ def gift_panel(*, at: datetime | None = None, subscriber: bool = False) -> list[
             diamonds=g.coin_cost * r.diamonds_per_coin,
             diamonds_value=(g.coin_cost * r.diamonds_per_coin * r.diamond_value).quantize(cent),
         )
-        for g in gifts_on_sale(at=at, subscriber=subscriber)
+        for g in gifts_on_sale(at=at, subscriber=subscriber, creator_id=creator_id)
     ]
 
 

@@ -31,7 +31,7 @@ from wallet.services import (
 
 from .models import Gift, GiftSend, GiftSendStatus, LiveSession, ShopItem
 from .realtime import live_event_publish
-from .selectors import leaderboard_version_key, subscriber_is_current
+from .selectors import gift_kept_for_subscribers, leaderboard_version_key, subscriber_is_current
 from .shop import shop_effect_consume
 
 
@@ -103,7 +103,8 @@ def gift_send(
     problem = gift_sale_problem(gift=gift, at=now) or _sender_problem(sender=sender, creator=creator)
     if problem:
         raise GiftRefused(problem)
-    if gift.subscriber_only and not subscriber_is_current(subscriber=sender, creator=creator, at=now):
+    for_subscribers = gift.subscriber_only or gift_kept_for_subscribers(creator_id=creator.pk, gift_id=gift.pk)
+    if for_subscribers and not subscriber_is_current(subscriber=sender, creator=creator, at=now):
         raise GiftRefused(f"The {gift.name} gift is for {creator.display_name}'s subscribers. Subscribe to send it.")
     if live_session is not None and (live_session.creator_id != creator.pk or not live_session.is_live):
         raise GiftRefused("This live stream has ended.")

@@ -115,7 +115,16 @@ def subscription_plan(request: HttpRequest) -> HttpResponse:
         messages.info(request, "Become a creator to offer subscriptions.")
         return redirect("creator_become")
     plan = selectors.subscription_plan_get(creator=creator)
-    initial = {"name": plan.name, "coins_per_month": plan.coins_per_month, "active": plan.active} if plan else None
+    initial = (
+        {
+            "name": plan.name,
+            "coins_per_month": plan.coins_per_month,
+            "active": plan.active,
+            "subscriber_gifts": list(plan.subscriber_gifts.all()),
+        }
+        if plan
+        else None
+    )
     form = SubscriptionPlanForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -124,6 +133,7 @@ def subscription_plan(request: HttpRequest) -> HttpResponse:
                 coins_per_month=form.cleaned_data["coins_per_month"],
                 active=form.cleaned_data["active"],
                 name=form.cleaned_data["name"],
+                subscriber_gifts=form.cleaned_data["subscriber_gifts"],
             )
         except ValidationError as exc:
             form.add_error(None, exc)

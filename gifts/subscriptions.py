@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -33,6 +34,7 @@ from wallet.services import (
 )
 
 from .models import (
+    Gift,
     Subscription,
     SubscriptionPeriod,
     SubscriptionPlan,
@@ -65,18 +67,30 @@ def day_text(at: datetime) -> str:
 
 
 def subscription_plan_set(
-    *, creator: CreatorProfile, coins_per_month: int, active: bool = True, name: str = ""
+    *,
+    creator: CreatorProfile,
+    coins_per_month: int,
+    active: bool = True,
+    name: str = "",
+    subscriber_gifts: Iterable[Gift] | None = None,
 ) -> SubscriptionPlan:
     """Offer (or change, or stop offering) the creator's monthly subscription. A new price applies to new
-    subscribers at once and to current ones from their next renewal, which the reminder email announces."""
+    subscribers at once and to current ones from their next renewal, which the reminder email announces.
+    ``subscriber_gifts``: the gifts only subscribers may send this creator (None: leave them as they are)."""
     if type(coins_per_month) is not int or not 1 <= coins_per_month <= settings.SUBSCRIPTION_MAX_COINS:
         raise SubscriptionRefused(f"Choose a monthly price from 1 to {settings.SUBSCRIPTION_MAX_COINS:,} coins.")
     if not creator.user.is_adult:
         raise SubscriptionRefused("You must be 18 or older to earn from subscriptions.")
     name = name.strip()[:60] or "Supporter"
-    plan, _ = SubscriptionPlan.objects.update_or_create(
-        creator=creator, defaults={"coins_per_month": coins_per_month, "active": active, "name": name}
-    )
+    gifts = None if subscriber_gifts is None else list(subscriber_gifts)
+    if gifts is not None and any(not g.active for g in gifts):
+        raise SubscriptionRefused("Only gifts on sale can be kept for subscribers.")
+    with transaction.atomic():
+        plan, _ = SubscriptionPlan.objects.update_or_create(
+            creator=creator, defaults={"coins_per_month": coins_per_month, "active": active, "name": name}
+        )
+        if gifts is not None:
+            plan.subscriber_gifts.set(gifts)
     return plan
 
 

@@ -34,7 +34,7 @@ def _panel_context(request: HttpRequest, creator: CreatorProfile, subscriber: bo
     user = request.user
     visibility = user.default_gift_visibility if user.is_authenticated else "public"  # type: ignore[union-attr]
     return {
-        "panel": selectors.gift_panel(subscriber=subscriber),
+        "panel": selectors.gift_panel(subscriber=subscriber, creator_id=creator.pk),
         "is_subscriber": subscriber,
         "rates": selectors.rates(),
         "send_form": GiftSendForm(initial={"visibility": visibility, "quantity": 1, "idempotency_key": uuid.uuid4()}),

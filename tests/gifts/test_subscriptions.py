@@ -3,6 +3,7 @@ renewals pay each period once, short coins lapse the subscription with one email
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -229,3 +230,53 @@ def test_the_creator_sets_a_plan_with_a_bounded_price(client, creator):
     assert _messages(response) == ["Your subscription is offered: 250 coins a month."]
     creator.refresh_from_db()
     assert creator.subscription_plan.coins_per_month == 250
+
+
+def test_a_creator_keeps_gifts_for_subscribers_on_their_own_pages_only(
+    client, viewer, make_creator, creator, plan, live, catalog, fund, nothing_written
+):
+    from gifts import services
+
+    fund(viewer, 1_000)
+    heart = catalog["heart"]
+    client.force_login(creator.user)
+    response = client.post(
+        "/subscriptions/plan/",
+        {"name": "Front row", "coins_per_month": "100", "active": "on", "subscriber_gifts": [heart.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert list(plan.subscriber_gifts.all()) == [heart]
+    assert re.search(rf'value="{heart.pk}"[^>]* checked', client.get("/subscriptions/plan/").content.decode())
+
+    # Not a subscriber: the Heart is not in Alice's panel, and sending it anyway is refused, writing nothing.
+    client.force_login(viewer)
+    page = client.get(f"/@{creator.handle}/").content.decode()
+    assert 'data-gift-name="Heart"' not in page and 'data-gift-name="Rose"' in page
+    with nothing_written(), pytest.raises(services.GiftRefused, match="for Alice's subscribers"):
+        services.gift_send(sender=viewer, creator=creator, gift=heart, live_session=live)
+    # Other creators keep it for everyone.
+    bob = make_creator("bob")
+    assert 'data-gift-name="Heart"' in client.get(f"/@{bob.handle}/").content.decode()
+    services.gift_send(sender=viewer, creator=bob, gift=heart)
+    # A subscriber sees it marked, and may send it, in the live room too.
+    subscriptions.subscription_start(subscriber=viewer, creator=creator)
+    room = client.get(f"/live/{live.pk}/").content.decode()
+    heart_label = room.split('data-gift-name="Heart"')[1].split("</label>")[0]
+    assert "★ Subscribers only" in heart_label
+    services.gift_send(sender=viewer, creator=creator, gift=heart, live_session=live)
+    assert GiftSend.objects.filter(gift=heart).count() == 2
+
+
+def test_only_gifts_on_sale_can_be_kept_for_subscribers(client, creator, plan, catalog):
+    rose = catalog["rose"]
+    rose.active = False
+    rose.save()
+    client.force_login(creator.user)
+    response = client.post(
+        "/subscriptions/plan/",
+        {"name": "Front row", "coins_per_month": "100", "active": "on", "subscriber_gifts": [rose.pk, "nonsense"]},
+    )
+    assert response.status_code == 400
+    assert "not a valid value" in response.content.decode() or "pick again" in response.content.decode()
+    assert not plan.subscriber_gifts.exists()
