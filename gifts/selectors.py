@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.models import CreatorProfile, User
 from accounts.selectors import PUBLIC_NAMES_VERSION_KEY
+from wallet.models import CoinDebt
 
 from .models import (
     ChatMessage,
@@ -64,17 +65,25 @@ def gifts_on_sale(*, at: datetime | None = None, subscriber: bool = False, creat
     return list(gifts.select_related("event").order_by("coin_cost", "sort_order"))
 
 
-def gift_kept_for_subscribers(*, creator_id: int, gift_id: int) -> bool:
-    """Whether the creator keeps this gift for subscribers. Asked on every gift, so one plain statement."""
-    through = SubscriptionPlan.subscriber_gifts.through
-    plan = SubscriptionPlan._meta.db_table
+@dataclass(frozen=True)
+class GiftSendFacts:
+    sender_owes_coins: bool  # an open debt after a refund or dispute (``wallet.models.CoinDebt``)
+    kept_for_subscribers: bool  # the creator keeps this gift for subscribers (``SubscriptionPlan.subscriber_gifts``)
+
+
+def gift_send_facts(*, sender_id: int, creator_id: int, gift_id: int) -> GiftSendFacts:
+    """What ``gift_send`` must know beyond the rows it is given, read in one statement: it is asked on every gift."""
+    through = SubscriptionPlan.subscriber_gifts.through._meta.db_table
+    plans = SubscriptionPlan._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT EXISTS (SELECT 1 FROM {through._meta.db_table} t JOIN {plan} p ON p.id = t.subscriptionplan_id "  # noqa: S608
+            f"SELECT EXISTS (SELECT 1 FROM {CoinDebt._meta.db_table} WHERE user_id = %s AND settled_at IS NULL), "  # noqa: S608
+            f"EXISTS (SELECT 1 FROM {through} t JOIN {plans} p ON p.id = t.subscriptionplan_id "
             "WHERE p.creator_id = %s AND t.gift_id = %s)",
-            [creator_id, gift_id],
+            [sender_id, creator_id, gift_id],
         )
-        return bool(cursor.fetchone()[0])
+        owes, kept = cursor.fetchone()
+    return GiftSendFacts(sender_owes_coins=bool(owes), kept_for_subscribers=bool(kept))
 
 
 def events_current(*, at: datetime | None = None) -> list[Event]:

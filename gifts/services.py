@@ -26,12 +26,11 @@ from wallet.services import (
     ledger_accounts_get,
     ledger_system_account,
     ledger_transaction_post,
-    user_has_open_debt,
 )
 
 from .models import Gift, GiftSend, GiftSendStatus, LiveSession, ShopItem
 from .realtime import live_event_publish
-from .selectors import gift_kept_for_subscribers, leaderboard_version_key, subscriber_is_current
+from .selectors import gift_send_facts, leaderboard_version_key, subscriber_is_current
 from .shop import shop_effect_consume
 
 
@@ -55,7 +54,7 @@ def gift_sale_problem(*, gift: Gift, at: datetime) -> str | None:
     return None
 
 
-def _sender_problem(*, sender: User, creator: CreatorProfile) -> str | None:
+def _sender_problem(*, sender: User, creator: CreatorProfile, owes_coins: bool) -> str | None:
     if not sender.is_authenticated:
         return "Log in to send gifts."
     if creator.user_id == sender.pk:
@@ -64,7 +63,7 @@ def _sender_problem(*, sender: User, creator: CreatorProfile) -> str | None:
         return "You must be 18 or older to send gifts."
     if sender.is_frozen:
         return "Your account is restricted, so you cannot send gifts. Contact support."
-    if user_has_open_debt(user_id=sender.pk):
+    if owes_coins:
         return "Your account owes coins after a refund or chargeback, so it cannot send gifts until that is settled."
     if not creator.accepts_gifts or not creator.user.is_active:
         return f"{creator.display_name} does not accept gifts right now."
@@ -100,10 +99,13 @@ def gift_send(
     visibility = visibility or sender.default_gift_visibility
     if visibility not in GiftVisibility.values:
         raise GiftRefused("Choose public or anonymous.")
-    problem = gift_sale_problem(gift=gift, at=now) or _sender_problem(sender=sender, creator=creator)
+    facts = gift_send_facts(sender_id=sender.pk, creator_id=creator.pk, gift_id=gift.pk)
+    problem = gift_sale_problem(gift=gift, at=now) or _sender_problem(
+        sender=sender, creator=creator, owes_coins=facts.sender_owes_coins
+    )
     if problem:
         raise GiftRefused(problem)
-    for_subscribers = gift.subscriber_only or gift_kept_for_subscribers(creator_id=creator.pk, gift_id=gift.pk)
+    for_subscribers = gift.subscriber_only or facts.kept_for_subscribers
     if for_subscribers and not subscriber_is_current(subscriber=sender, creator=creator, at=now):
         raise GiftRefused(f"The {gift.name} gift is for {creator.display_name}'s subscribers. Subscribe to send it.")
     if live_session is not None and (live_session.creator_id != creator.pk or not live_session.is_live):
