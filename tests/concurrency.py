@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -10,7 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -59,6 +60,24 @@ def start_worker(name: str) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "celery", "-A", "coinshop", "worker", "--pool=solo", "-n", f"{name}@%h"]
     command += ["--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"]
     return subprocess.Popen(command, cwd=REPO, env=env)
+
+
+def kill_worker_mid_task(
+    *, enqueue: Callable[[], object], blocker: Callable[[], object], lock_query: str, name: str, workers: list
+) -> None:
+    """Hold a row the task needs (``blocker`` writes it, uncommitted), queue the task, start a worker process and
+    let it block on that row, SIGKILL it there, then roll the row back as if it never existed. The task stays
+    unacknowledged: the broker redelivers it to the next worker."""
+    with transaction.atomic():
+        blocker()
+        enqueue()
+        doomed = start_worker(name)
+        workers.append(doomed)
+        wait_for(lambda: backend_waiting_on_lock(lock_query), 30, f"worker {name} to block mid-task")
+        os.kill(doomed.pid, signal.SIGKILL)
+        doomed.wait(timeout=10)
+        transaction.set_rollback(True)
+    assert doomed.returncode == -signal.SIGKILL
 
 
 def stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import subprocess
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -165,6 +166,16 @@ def real_celery_worker(transactional_db: None) -> Iterator[WorkController]:
     celery_app.conf.task_always_eager = False  # the autouse _isolation fixture restores it afterwards
     with start_worker(celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING") as worker:
         yield worker
+
+
+@pytest.fixture
+def workers() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Real ``celery worker`` processes a test starts (``tests.concurrency.start_worker``), stopped afterwards."""
+    from .concurrency import stop_workers
+
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    stop_workers(started)
 
 
 @pytest.fixture

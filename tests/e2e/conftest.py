@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.db import connections
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from tests.conftest import PASSWORD
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # the ORM next to Playwright's event loop
 
@@ -43,6 +47,34 @@ def live_server(django_db_setup: None, live_server: Any) -> Any:
         c.vendor == "sqlite" and c.is_in_memory_db() for c in connections.all()
     ), "the live server does not share the in-memory test database"
     return live_server
+
+
+@pytest.fixture
+def contexts(browser: Browser, live_server: Any) -> Iterator[Callable[[], BrowserContext]]:
+    """``contexts()`` opens an independent browser context (its own cookies: another person); all stay open at once
+    and are closed after the test."""
+    opened: list[BrowserContext] = []
+
+    def new() -> BrowserContext:
+        context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(10_000)
+        opened.append(context)
+        return context
+
+    yield new
+    for context in opened:
+        context.close()
+
+
+def log_in(context: BrowserContext, email: str) -> Page:
+    """A new page in ``context``, logged in with the test password (people without 2FA)."""
+    page = context.new_page()
+    page.goto("/accounts/login/")
+    page.fill("#id_login", email)
+    page.fill("#id_password", PASSWORD)
+    page.locator("main form button[type=submit]").first.click()
+    expect(page.locator("header")).to_contain_text("Log out")
+    return page
 
 
 @pytest.fixture

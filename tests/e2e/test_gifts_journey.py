@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 from django.conf import settings
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from gifts.models import GiftSend, GiftSendStatus, LiveSession
-from tests.conftest import PASSWORD
+from tests.e2e.conftest import log_in
 from tests.gifts import conftest as gift_fixtures
 
 # The gift catalog and ``fund(user, coins)`` from the gifts tests.
@@ -34,32 +32,6 @@ WATCH_FEED = """() => {
   note();
   new MutationObserver(note).observe(feed, { childList: true });
 }"""
-
-
-@pytest.fixture
-def contexts(browser: Browser, live_server: Any) -> Iterator[Callable[[], BrowserContext]]:
-    """Up to three independent browser contexts (separate cookies: separate people), all open at once."""
-    opened: list[BrowserContext] = []
-
-    def new() -> BrowserContext:
-        context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(10_000)
-        opened.append(context)
-        return context
-
-    yield new
-    for context in opened:
-        context.close()
-
-
-def _log_in(context: BrowserContext, email: str) -> Page:
-    page = context.new_page()
-    page.goto("/accounts/login/")
-    page.fill("#id_login", email)
-    page.fill("#id_password", PASSWORD)
-    page.locator("main form button[type=submit]").first.click()
-    expect(page.locator("header")).to_contain_text("Log out")
-    return page
 
 
 def _feed_entry(page: Page, send: GiftSend) -> Locator:
@@ -90,8 +62,8 @@ def test_a_gift_in_a_live_room_reaches_the_other_viewer_and_the_creator_live(
     room = f"/live/{session.pk}/"
 
     # Both viewers log in, each in their own context, and open the room; B's page is marked to prove no reload.
-    a = _log_in(contexts(), ANN_EMAIL)
-    b = _log_in(contexts(), ben.email)
+    a = log_in(contexts(), ANN_EMAIL)
+    b = log_in(contexts(), ben.email)
     b_requests: list[str] = []
     b.on("request", lambda request: b_requests.append(request.url))
     a.goto(room)
@@ -134,7 +106,7 @@ def test_a_gift_in_a_live_room_reaches_the_other_viewer_and_the_creator_live(
     shot(b, "viewer-b-sees-anonymous")
 
     # The creator, logged in (a third context), sees "Anonymous" too, and never Ann's email.
-    c = _log_in(contexts(), creator.user.email)
+    c = log_in(contexts(), creator.user.email)
     c.goto(room)
     expect(_feed_entry(c, clap).locator(".who")).to_have_text("Anonymous")
     expect(_feed_entry(c, heart).locator(".who")).to_have_text("Ann")

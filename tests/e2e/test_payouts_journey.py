@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from payouts.models import Payout, PayoutStatus, SandboxTransfer
 from tests.concurrency import start_worker, stop_workers
@@ -33,22 +33,6 @@ PAID_WITHIN_MS = 20_000
 
 
 @pytest.fixture
-def contexts(browser: Browser, live_server: Any) -> Iterator[Callable[[], BrowserContext]]:
-    """Independent browser contexts (separate cookies: separate people)."""
-    opened: list[BrowserContext] = []
-
-    def new() -> BrowserContext:
-        context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(10_000)
-        opened.append(context)
-        return context
-
-    yield new
-    for context in opened:
-        context.close()
-
-
-@pytest.fixture
 def worker(purged_broker: None) -> Iterator[None]:
     """A real ``celery worker`` process on the test database, started after the broker was purged."""
     process = start_worker("e2e")
@@ -61,7 +45,7 @@ def _submit(page: Page) -> None:
     page.locator("main form button[type=submit]").first.click()
 
 
-def _otp_log_in(context: BrowserContext, email: str, device: TOTPDevice) -> Page:
+def _otplog_in(context: BrowserContext, email: str, device: TOTPDevice) -> Page:
     """Password, then the authenticator app's code (one django-otp has not seen used yet)."""
     page = context.new_page()
     page.goto("/accounts/login/")
@@ -101,7 +85,7 @@ def test_creator_requests_staff_approves_worker_pays_and_the_timeline_shows_paid
     _coin_sales(make_user("buyer@example.com"))
 
     # The creator logs in with a code (fresh enough for the payout request) and looks at their earnings.
-    creator_page = _otp_log_in(contexts(), creator.user.email, creator_device)
+    creator_page = _otplog_in(contexts(), creator.user.email, creator_device)
     creator_page.goto("/creator/earnings/")
     expect(creator_page.locator("#diamonds-available")).to_have_text(f"{EARNED:,}")
     expect(creator_page.locator("#chart-total")).to_have_text(f"{EARNED:,}")
@@ -123,7 +107,7 @@ def test_creator_requests_staff_approves_worker_pays_and_the_timeline_shows_paid
     assert (payout.diamonds, payout.cash_minor, payout.status) == (REQUESTED, 20_000, PayoutStatus.REQUESTED)
 
     # Staff log in with their own code, open the review page in the admin and approve.
-    staff_page = _otp_log_in(contexts(), staff.email, staff_device)
+    staff_page = _otplog_in(contexts(), staff.email, staff_device)
     staff_page.goto("/admin/overview/")
     expect(staff_page.locator("#payouts-pending")).to_have_text("1")
     staff_page.goto(f"/admin/payouts/payout/{payout.pk}/review/")

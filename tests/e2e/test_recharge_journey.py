@@ -5,16 +5,13 @@ COINSHOP_REQUIRE_SERVICES=1 if they are missing)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
 from django.core import mail
 from django.db import transaction
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.concurrency import wait_for
-from tests.conftest import PASSWORD
+from tests.e2e.conftest import log_in
 from tests.wallet import conftest as wallet_fixtures
 from wallet.invariants import ledger_check
 from wallet.models import LedgerTransaction, Purchase, PurchaseStatus
@@ -25,24 +22,6 @@ CONFIRMED_WITHIN_MS = 15_000
 
 # Marks the page: if it is reloaded, the mark is gone.
 MARK = "() => { window.__marker = 1; }"
-
-
-@pytest.fixture
-def context(browser: Browser, live_server: Any) -> Iterator[BrowserContext]:
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
-    yield context
-    context.close()
-
-
-def _log_in(context: BrowserContext, email: str) -> Page:
-    page = context.new_page()
-    page.goto("/accounts/login/")
-    page.fill("#id_login", email)
-    page.fill("#id_password", PASSWORD)
-    page.locator("main form button[type=submit]").first.click()
-    expect(page.locator("header")).to_contain_text("Log out")
-    return page
 
 
 def _choose_and_review(page: Page, coins: str, method: str) -> None:
@@ -56,10 +35,10 @@ def _choose_and_review(page: Page, coins: str, method: str) -> None:
 @pytest.mark.real_worker
 @pytest.mark.django_db(transaction=True)
 def test_buy_350_coins_the_page_confirms_by_itself_and_a_decline_says_why(
-    context, make_user, packages, purged_broker, real_celery_worker, shot
+    contexts, make_user, packages, purged_broker, real_celery_worker, shot
 ) -> None:
     buyer = make_user("buyer@example.com")
-    page = _log_in(context, buyer.email)
+    page = log_in(contexts(), buyer.email)
 
     # Choose 350 coins and a card; the review page shows the summary and the non-refundable notice.
     _choose_and_review(page, "350", "Card")

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
 from gifts.models import ChatMessage, LiveSession, Ownership, Subscription, SubscriptionPlan
-from tests.conftest import PASSWORD
+from tests.e2e.conftest import log_in
 from tests.gifts import conftest as gift_fixtures
 from wallet.selectors import wallet_balance_get
 
@@ -33,31 +31,6 @@ WATCH_CHAT = """() => {
   note();
   new MutationObserver(note).observe(chat, { childList: true });
 }"""
-
-
-@pytest.fixture
-def contexts(browser: Browser, live_server: Any) -> Iterator[Callable[[], BrowserContext]]:
-    opened: list[BrowserContext] = []
-
-    def new() -> BrowserContext:
-        context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(10_000)
-        opened.append(context)
-        return context
-
-    yield new
-    for context in opened:
-        context.close()
-
-
-def _log_in(context: BrowserContext, email: str) -> Page:
-    page = context.new_page()
-    page.goto("/accounts/login/")
-    page.fill("#id_login", email)
-    page.fill("#id_password", PASSWORD)
-    page.locator("main form button[type=submit]").first.click()
-    expect(page.locator("header")).to_contain_text("Log out")
-    return page
 
 
 def _buy(page: Page, name: str) -> None:
@@ -92,7 +65,7 @@ def test_buy_a_sticker_use_it_in_chat_and_subscribe_for_the_badge(
     room = f"/live/{session.pk}/"
 
     # Ann buys the Wave sticker and the Glow effect in the shop.
-    a = _log_in(contexts(), ann.email)
+    a = log_in(contexts(), ann.email)
     a.goto("/shop/")
     expect(a.locator("#shop-balance")).to_have_text("500")
     shot(a, "shop")
@@ -111,7 +84,7 @@ def test_buy_a_sticker_use_it_in_chat_and_subscribe_for_the_badge(
     shot(a, "inventory")
 
     # Ben watches the room; Ann posts a message with the sticker (and her armed Glow effect).
-    b = _log_in(contexts(), ben.email)
+    b = log_in(contexts(), ben.email)
     b.goto(room)
     expect(b.locator("#chat-list")).to_contain_text("No messages yet")
     b.evaluate(WATCH_CHAT)

@@ -4,15 +4,10 @@ balance lapses the subscription with exactly one email."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import transaction
 from django.utils import timezone
 
 from gifts import subscriptions
@@ -21,17 +16,10 @@ from gifts.tasks import subscription_renew_task, subscriptions_renew_due_task
 from wallet.models import Asset, LedgerTransaction
 from wallet.selectors import wallet_balance_get
 
-from ..concurrency import backend_waiting_on_lock, broker_idle, start_worker, stop_workers, wait_for
+from ..concurrency import broker_idle, kill_worker_mid_task, start_worker, wait_for
 from ..wallet.conftest import assert_ledger_ok
 
 pytestmark = [pytest.mark.postgres, pytest.mark.real_worker, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def workers() -> Iterator[list[subprocess.Popen[bytes]]]:
-    started: list[subprocess.Popen[bytes]] = []
-    yield started
-    stop_workers(started)
 
 
 def _due(subscriber, creator, *, days_ago: int = 31) -> Subscription:
@@ -76,17 +64,13 @@ def test_beat_running_twice_renews_each_subscription_once_and_a_short_balance_la
 
 
 def _hold_and_kill(subscription: Subscription, blocker, lock_query: str, name: str, workers) -> None:
-    """Queue the renewal, let a worker process block on the test's uncommitted row, SIGKILL it, roll the row back."""
-    with transaction.atomic():
-        blocker()
-        subscription_renew_task.delay(subscription.pk)
-        doomed = start_worker(name)
-        workers.append(doomed)
-        wait_for(lambda: backend_waiting_on_lock(lock_query), 30, "the worker to be mid-renewal")
-        os.kill(doomed.pid, signal.SIGKILL)
-        doomed.wait(timeout=10)
-        transaction.set_rollback(True)
-    assert doomed.returncode == -signal.SIGKILL
+    kill_worker_mid_task(
+        enqueue=lambda: subscription_renew_task.delay(subscription.pk),
+        blocker=blocker,
+        lock_query=lock_query,
+        name=name,
+        workers=workers,
+    )
 
 
 def test_a_worker_killed_mid_renewal_leaves_it_to_the_next_worker_who_renews_once(

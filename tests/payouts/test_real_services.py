@@ -8,30 +8,17 @@ The test then rolls its row back, starts a fresh worker, and the redelivered tas
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-from collections.abc import Iterator
-
 import pytest
-from django.db import transaction
 
 from payouts import services
 from payouts.models import Payout, PayoutAccount, PayoutStatus, SandboxTransfer
 from wallet.models import Asset, LedgerTransaction
 from wallet.selectors import wallet_balance_get
 
-from ..concurrency import backend_waiting_on_lock, run_concurrently, start_worker, stop_workers, wait_for
+from ..concurrency import kill_worker_mid_task, run_concurrently, start_worker, wait_for
 from ..wallet.conftest import assert_ledger_ok
 
 pytestmark = [pytest.mark.postgres, pytest.mark.real_worker, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def workers() -> Iterator[list[subprocess.Popen[bytes]]]:
-    started: list[subprocess.Popen[bytes]] = []
-    yield started
-    stop_workers(started)
 
 
 def test_twenty_concurrent_full_balance_requests_make_exactly_one_payout(payee, earn):
@@ -50,19 +37,15 @@ def test_twenty_concurrent_full_balance_requests_make_exactly_one_payout(payee, 
 
 
 def _hold_and_kill(payout: Payout, blocker, lock_query: str, name: str, workers) -> None:
-    """Start a worker on the payout, let it block on the test's uncommitted row, SIGKILL it, roll back."""
-    with transaction.atomic():
-        blocker()
-        from payouts.tasks import payout_process_task
+    from payouts.tasks import payout_process_task
 
-        payout_process_task.delay(payout.pk)
-        doomed = start_worker(name)
-        workers.append(doomed)
-        wait_for(lambda: backend_waiting_on_lock(lock_query), 30, "the worker to be mid-payout")
-        os.kill(doomed.pid, signal.SIGKILL)
-        doomed.wait(timeout=10)
-        transaction.set_rollback(True)  # the blocking row never existed
-    assert doomed.returncode == -signal.SIGKILL
+    kill_worker_mid_task(
+        enqueue=lambda: payout_process_task.delay(payout.pk),
+        blocker=blocker,
+        lock_query=lock_query,
+        name=name,
+        workers=workers,
+    )
 
 
 def test_worker_killed_mid_payout_ten_times_pays_each_payout_once(

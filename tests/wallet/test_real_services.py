@@ -5,15 +5,11 @@ Skipped on the embedded stack; with COINSHOP_REQUIRE_SERVICES=1 a missing servic
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
-from django.db import connections, transaction
+from django.db import connections
 from django.test import Client
 
 from wallet import services
@@ -22,7 +18,7 @@ from wallet.providers.sandbox import sandbox_sign
 from wallet.selectors import wallet_balance_get
 from wallet.tasks import purchase_confirm_task
 
-from ..concurrency import backend_waiting_on_lock, broker_idle, start_worker, stop_workers, wait_for
+from ..concurrency import broker_idle, kill_worker_mid_task, start_worker, wait_for
 from .conftest import assert_ledger_ok, mark_sandbox_paid, post_webhook, sandbox_event
 
 pytestmark = [pytest.mark.postgres, pytest.mark.real_worker, pytest.mark.django_db(transaction=True)]
@@ -102,30 +98,19 @@ def test_return_page_replays_bad_signatures_and_altered_amounts_credit_once_on_a
     assert_ledger_ok()
 
 
-@pytest.fixture
-def workers() -> Iterator[list[subprocess.Popen[bytes]]]:
-    started: list[subprocess.Popen[bytes]] = []
-    yield started
-    stop_workers(started)
-
-
 @pytest.mark.parametrize("round_", range(3))
 def test_worker_killed_while_confirming_confirms_exactly_once_after_a_restart(
     purged_broker, workers, buyer, packages, round_
 ):
     purchase = _pending_purchase(buyer, packages)
-    with transaction.atomic():
-        # Hold the purchase row: the worker gets as far as its locked read inside the confirmation, and waits there.
-        Purchase.objects.select_for_update().get(pk=purchase.pk)
-        purchase_confirm_task.delay(purchase.pk)
-        first = start_worker(f"doomed{round_}")
-        workers.append(first)
-        wait_for(
-            lambda: backend_waiting_on_lock("%wallet_purchase%FOR UPDATE%"), 30, "the worker to be mid-confirmation"
-        )
-        os.kill(first.pid, signal.SIGKILL)
-        first.wait(timeout=10)
-    assert first.returncode == -signal.SIGKILL
+    # Hold the purchase row: the worker gets as far as its locked read inside the confirmation, and waits there.
+    kill_worker_mid_task(
+        enqueue=lambda: purchase_confirm_task.delay(purchase.pk),
+        blocker=lambda: Purchase.objects.select_for_update().get(pk=purchase.pk),
+        lock_query="%wallet_purchase%FOR UPDATE%",
+        name=f"doomed{round_}",
+        workers=workers,
+    )
     time.sleep(0.5)
     assert Purchase.objects.get(pk=purchase.pk).status == PurchaseStatus.PENDING
     assert wallet_balance_get(user=buyer) == 0
