@@ -1,8 +1,8 @@
 """Live-room chat writes: a message with an optional sticker (owned) and the sender's armed effect.
 
-Delivered like gifts: the row is the truth, then a "changed" signal on commit (``gifts.realtime``); the live
-room's feed carries the chat. Each person may send ``CHAT_RATE_MESSAGES`` messages per ``CHAT_RATE_SECONDS``,
-counted in Django's cache (Redis in production, so every web process shares the count).
+Delivered like gifts: the row is the truth, and on commit the message itself is pushed to the room
+(``gifts.live.events``); the live room's feed carries the chat too. Each person may send ``CHAT_RATE_MESSAGES``
+messages per ``CHAT_RATE_SECONDS``, counted in Django's cache (Redis in production: every web process shares it).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from accounts.models import User
 
+from .live.events import live_chat_published
 from .models import ChatMessage, LiveSession, ShopItem
-from .realtime import live_event_publish
 from .selectors import effect_armed_get
 from .shop import shop_effect_consume, sticker_owned_check
 
@@ -78,5 +78,5 @@ def chat_message_post(
         message = ChatMessage.objects.create(
             session=session, sender=sender, text=text, sticker=sticker, effect=effect, created_at=now
         )
-    transaction.on_commit(lambda: live_event_publish(session_id=session.pk, kind="chat"))
+    transaction.on_commit(lambda: live_chat_published(message=message))
     return message

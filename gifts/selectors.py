@@ -13,7 +13,8 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Sum
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.templatetags.static import static
 from django.utils import timezone
 
@@ -167,23 +168,67 @@ def live_feed(*, session: LiveSession, after_id: int = 0, limit: int = 30) -> li
         if send.status != GiftSendStatus.CANCELLED:
             last[key] = (send.created_at, combo)
         if send.pk > after_id:
-            name = public_name(sender=send.sender, anonymous=send.is_anonymous)
-            items.append(
-                {
-                    "id": send.pk,
-                    "name": name,
-                    "subscriber": name != ANONYMOUS and send.sender_subscribed,  # type: ignore[attr-defined]
-                    "effect": _effect_class(send.effect),
-                    "gift": send.gift.name,
-                    "artwork": static(send.gift.artwork),
-                    "quantity": send.quantity,
-                    "coins": send.coins,
-                    "combo": combo,
-                    "cancelled": send.status == GiftSendStatus.CANCELLED,
-                    "at": send.created_at.isoformat(),
-                }
-            )
+            items.append(gift_feed_item(send=send, subscribed=send.sender_subscribed, combo=combo))  # type: ignore[attr-defined]
     return items[-limit:]
+
+
+def live_feed_version(*, session: LiveSession) -> str:
+    """A fingerprint of what the live room shows: it changes with every gift (whatever order they commit in), every
+    cancellation, every chat message and the end of the stream. One query; the polling fallback compares it."""
+    gifts = GiftSend.objects.filter(live_session=session).order_by().values("live_session")
+    chat = ChatMessage.objects.filter(session=session).order_by().values("session")
+    row = (
+        LiveSession.objects.filter(pk=session.pk)
+        .annotate(
+            gifts=Coalesce(Subquery(gifts.annotate(n=Count("pk")).values("n")), 0),
+            cancelled=Coalesce(
+                Subquery(gifts.filter(status=GiftSendStatus.CANCELLED).annotate(n=Count("pk")).values("n")), 0
+            ),
+            chat=Coalesce(Subquery(chat.annotate(n=Count("pk")).values("n")), 0),
+        )
+        .values_list("gifts", "cancelled", "chat", "ended_at")
+        .get()
+    )
+    return "{}.{}.{}.{}".format(*row[:3], 0 if row[3] is None else 1)
+
+
+def gift_feed_item(*, send: GiftSend, subscribed: bool, combo: int) -> dict[str, object]:
+    """One gift as the live room shows it (the feed and the pushed event alike): already public, so an anonymous
+    gifter is "Anonymous" here and nothing else about them is in it."""
+    name = public_name(sender=send.sender, anonymous=send.is_anonymous)
+    return {
+        "id": send.pk,
+        "name": name,
+        "subscriber": name != ANONYMOUS and subscribed,
+        "effect": _effect_class(send.effect),
+        "gift": send.gift.name,
+        "artwork": static(send.gift.artwork),
+        "quantity": send.quantity,
+        "coins": send.coins,
+        "combo": combo,
+        "cancelled": send.status == GiftSendStatus.CANCELLED,
+        "at": send.created_at.isoformat(),
+    }
+
+
+def gift_combo_count(*, send: GiftSend) -> int:
+    """How many of this gift the sender sent in a row in this live session (each within ``GIFT_COMBO_SECONDS`` of
+    the one before), this one included: the "combo x3" of the live room."""
+    gap = timedelta(seconds=settings.GIFT_COMBO_SECONDS)
+    earlier = (
+        GiftSend.objects.filter(
+            live_session_id=send.live_session_id, sender_id=send.sender_id, gift_id=send.gift_id, pk__lt=send.pk
+        )
+        .exclude(status=GiftSendStatus.CANCELLED)
+        .order_by("-pk")
+        .values_list("created_at", flat=True)[:100]
+    )
+    combo, at = 1, send.created_at
+    for created_at in earlier:
+        if at - created_at > gap:
+            break
+        combo, at = combo + 1, created_at
+    return combo
 
 
 def _leaderboard(sends: QuerySet[GiftSend], limit: int, creator_id: int) -> Board:
@@ -211,6 +256,37 @@ def _leaderboard(sends: QuerySet[GiftSend], limit: int, creator_id: int) -> Boar
             {"name": name, "coins": r["total"], "subscriber": name != ANONYMOUS and person.subscribed}  # type: ignore[attr-defined]
         )
     return board[:limit]
+
+
+def live_board_rows(*, session_id: int) -> tuple[list[tuple[str, int, dict[str, object]]], list[str]]:
+    """A live room's whole leaderboard from the database, to rebuild the pushed one (``gifts.live.events``): per
+    sender and visibility the coins given (cancelled gifts left out) and how the row is shown; and the tokens of
+    every gift (``g<id>``) and cancellation (``u<id>``) that it accounts for."""
+    session = LiveSession.objects.get(pk=session_id)
+    totals = list(
+        GiftSend.objects.filter(live_session_id=session_id)
+        .exclude(status=GiftSendStatus.CANCELLED)
+        .values("sender_id", "visibility")
+        .annotate(total=Sum("coins"))
+    )
+    people = {
+        u.pk: u
+        for u in User.objects.filter(pk__in={r["sender_id"] for r in totals})
+        .select_related("creator")
+        .annotate(subscribed=_subscribed(creator_id=session.creator_id, person="pk"))
+    }
+    rows: list[tuple[str, int, dict[str, object]]] = []
+    for r in totals:
+        person = people[r["sender_id"]]
+        name = public_name(sender=person, anonymous=r["visibility"] == "anonymous")
+        shown = {"name": name, "subscriber": name != ANONYMOUS and person.subscribed}  # type: ignore[attr-defined]
+        rows.append((f"{r['sender_id']}:{r['visibility']}", r["total"], shown))
+    tokens = []
+    for pk, status in GiftSend.objects.filter(live_session_id=session_id).values_list("pk", "status"):
+        tokens.append(f"g{pk}")
+        if status == GiftSendStatus.CANCELLED:
+            tokens.append(f"u{pk}")
+    return rows, tokens
 
 
 def leaderboard_version_key(*, creator_id: int) -> str:
@@ -351,25 +427,25 @@ def chat_feed(*, session: LiveSession, after_id: int = 0, limit: int = 50) -> li
         .annotate(sender_subscribed=_subscribed(creator_id=session.creator_id, person="sender_id"))
         .order_by("-id")[:limit]
     )[::-1]
-    items = []
-    for message in messages:
-        name = public_name(sender=message.sender, anonymous=False)
-        items.append(
-            {
-                "id": message.pk,
-                "name": name,
-                "subscriber": name != ANONYMOUS and message.sender_subscribed,  # type: ignore[attr-defined]
-                "text": message.text,
-                "sticker": (
-                    {"name": message.sticker.name, "artwork": static(message.sticker.artwork)}
-                    if message.sticker is not None
-                    else None
-                ),
-                "effect": _effect_class(message.effect),
-                "at": message.created_at.isoformat(),
-            }
-        )
-    return items
+    return [chat_feed_item(message=m, subscribed=m.sender_subscribed) for m in messages]  # type: ignore[attr-defined]
+
+
+def chat_feed_item(*, message: ChatMessage, subscribed: bool) -> dict[str, object]:
+    """One chat message as the live room shows it (the feed and the pushed event alike)."""
+    name = public_name(sender=message.sender, anonymous=False)
+    return {
+        "id": message.pk,
+        "name": name,
+        "subscriber": name != ANONYMOUS and subscribed,
+        "text": message.text,
+        "sticker": (
+            {"name": message.sticker.name, "artwork": static(message.sticker.artwork)}
+            if message.sticker is not None
+            else None
+        ),
+        "effect": _effect_class(message.effect),
+        "at": message.created_at.isoformat(),
+    }
 
 
 # --- subscriptions --------------------------------------------------------------------------------

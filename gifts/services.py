@@ -28,8 +28,8 @@ from wallet.services import (
     ledger_transaction_post,
 )
 
+from .live.events import live_ended_published, live_gift_cancelled, live_gift_published
 from .models import Gift, GiftSend, GiftSendStatus, LiveSession, ShopItem
-from .realtime import live_event_publish
 from .selectors import gift_send_facts, leaderboard_version_key, subscriber_is_current
 from .shop import shop_effect_consume
 
@@ -161,7 +161,7 @@ def gift_send(
         return existing  # the same form submitted twice: it was sent once
     leaderboards_changed(creator_id=creator.pk)
     if live_session is not None:
-        transaction.on_commit(lambda: live_event_publish(session_id=live_session.pk, kind="gift"))
+        transaction.on_commit(lambda: live_gift_published(send=send))
     return send
 
 
@@ -192,8 +192,7 @@ def gift_undo(*, send: GiftSend, by: User, now: datetime | None = None) -> GiftS
         send.save(update_fields=["status"])
         leaderboards_changed(creator_id=send.creator_id)
     if send.live_session_id:
-        session_id = send.live_session_id
-        transaction.on_commit(lambda: live_event_publish(session_id=session_id, kind="undo"))
+        transaction.on_commit(lambda: live_gift_cancelled(send=send))
     return send
 
 
@@ -221,7 +220,9 @@ def live_session_start(*, creator: CreatorProfile, title: str) -> LiveSession:
 def live_session_end(*, session: LiveSession, by: User) -> LiveSession:
     if session.creator.user_id != by.pk:
         raise ValidationError("Only the creator can end this stream.")
-    LiveSession.objects.filter(pk=session.pk, ended_at__isnull=True).update(ended_at=timezone.now())
+    with transaction.atomic():
+        ended = LiveSession.objects.filter(pk=session.pk, ended_at__isnull=True).update(ended_at=timezone.now())
+        if ended:
+            transaction.on_commit(lambda: live_ended_published(session_id=session.pk))
     session.refresh_from_db()
-    live_event_publish(session_id=session.pk, kind="ended")
     return session

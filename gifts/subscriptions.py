@@ -33,6 +33,7 @@ from wallet.services import (
     ledger_transaction_post,
 )
 
+from .live.events import live_badge_published
 from .models import (
     Gift,
     Subscription,
@@ -187,6 +188,7 @@ def subscription_start(*, subscriber: User, creator: CreatorProfile, now: dateti
                 subscription.save()
             _period_pay(subscription=subscription, period_start=now, renewal=False, now=now)
             leaderboards_changed(creator_id=creator.pk)  # the subscriber badge
+            transaction.on_commit(lambda: live_badge_published(creator_id=creator.pk, person=subscriber))
     except InsufficientFunds as exc:
         raise SubscriptionRefused(
             f"Not enough coins: a month of {creator.display_name}'s subscription costs {plan.coins_per_month:,} "

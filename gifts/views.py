@@ -8,8 +8,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
+from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,8 +21,9 @@ from accounts.models import CreatorProfile, User
 from accounts.selectors import creator_get_by_handle
 from wallet.selectors import wallet_balance_get
 
-from . import realtime, selectors, services
+from . import selectors, services
 from .forms import ChatForm, GiftSendForm, LiveStartForm
+from .live.events import live_event_last_id, live_event_stream, realtime_enabled
 from .models import Gift, GiftSend, LiveSession
 
 
@@ -67,6 +68,7 @@ def creator_page(request: HttpRequest, handle: str) -> HttpResponse:
 
 def live_room(request: HttpRequest, session_id: int) -> HttpResponse:
     session = get_object_or_404(LiveSession.objects.select_related("creator", "creator__user"), pk=session_id)
+    last_event_id = live_event_last_id(session_id=session.pk)  # before the feed: the stream then misses nothing
     feed = selectors.live_feed(session=session)
     chat = selectors.chat_feed(session=session)
     user = _user(request)
@@ -77,9 +79,9 @@ def live_room(request: HttpRequest, session_id: int) -> HttpResponse:
             "session": session,
             "profile": session.creator,
             "feed": feed,
-            "last_id": feed[-1]["id"] if feed else 0,
             "chat": chat,
-            "last_chat_id": chat[-1]["id"] if chat else 0,
+            "last_event_id": last_event_id,
+            "feed_version": selectors.live_feed_version(session=session),
             "chat_form": ChatForm(),
             "chat_max_length": settings.CHAT_MAX_LENGTH,
             "chat_rate_messages": settings.CHAT_RATE_MESSAGES,
@@ -87,7 +89,7 @@ def live_room(request: HttpRequest, session_id: int) -> HttpResponse:
             "stickers": selectors.stickers_owned(user=user),
             "armed_effect": selectors.effect_armed_get(user=user),
             "board": selectors.leaderboard_for_session(session=session),
-            "sse": realtime.realtime_enabled(),
+            "sse": realtime_enabled(),
             **_panel_context(
                 request, session.creator, selectors.subscriber_is_current(subscriber=user, creator=session.creator)
             ),
@@ -97,35 +99,40 @@ def live_room(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @never_cache
 def live_feed(request: HttpRequest, session_id: int) -> JsonResponse:
+    """The room as the database has it: the newest gifts (cancellations included), the board, the newest chat.
+
+    The polling fallback (no Redis) sends the ``v`` it last got: while nothing changed the answer is just that (one
+    small query). With Redis the page asks only to resync; ``event_id`` is where its event stream goes on from.
+    """
     session = get_object_or_404(LiveSession, pk=session_id)
-    after, chat_after = _after(request, "after"), _after(request, "chat_after")
+    event_id = live_event_last_id(session_id=session.pk)
+    version = selectors.live_feed_version(session=session)
+    if request.GET.get("v") == version:
+        return JsonResponse({"v": version, "unchanged": True})
     return JsonResponse(
         {
-            "gifts": selectors.live_feed(session=session, after_id=after),
+            "v": version,
+            "event_id": event_id,
+            "gifts": selectors.live_feed(session=session),
             "leaderboard": selectors.leaderboard_for_session(session=session),
-            "chat": selectors.chat_feed(session=session, after_id=chat_after),
+            "chat": selectors.chat_feed(session=session),
             "live": session.is_live,
         }
     )
 
 
-def _after(request: HttpRequest, name: str) -> int:
-    try:
-        return max(0, int(request.GET.get(name, "0")))
-    except ValueError:
-        return 0
-
-
 def live_events(request: HttpRequest, session_id: int) -> HttpResponse:
-    """Server-Sent Events (with Redis). Without Redis the page polls ``live_feed`` instead."""
+    """Server-Sent Events (with Redis) under a WSGI server: one thread per viewer, for development and tests.
+    Production serves this path from the ASGI process (``coinshop.asgi`` -> ``gifts.live.hub``)."""
     session = get_object_or_404(LiveSession, pk=session_id)
-    if not realtime.realtime_enabled():
+    if not realtime_enabled():
         return HttpResponse("Real-time events need REDIS_URL; poll the feed instead.", status=404)
-    if isinstance(request, ASGIRequest):
-        stream = realtime.live_event_stream_async(session_id=session.pk)
-    else:
-        stream = realtime.live_event_stream(session_id=session.pk)  # type: ignore[assignment]
-    response = StreamingHttpResponse(stream, content_type="text/event-stream")
+    asked = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id")
+    if not connection.in_atomic_block:
+        connection.close()  # the stream may stay open for minutes: it holds no database connection meanwhile
+    response = StreamingHttpResponse(
+        live_event_stream(session_id=session.pk, last_event_id=asked), content_type="text/event-stream"
+    )
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response
@@ -199,6 +206,7 @@ def gift_send(request: HttpRequest, handle: str) -> HttpResponse:
                 "undo_url": reverse("gift_undo", args=[outcome.public_id]) if undo_seconds else None,
                 "undo_seconds": undo_seconds,
                 "next_key": str(uuid.uuid4()),
+                "gift_id": outcome.pk,
             }
         )
     note = f" You can cancel it for {undo_seconds} seconds." if undo_seconds else ""

@@ -36,6 +36,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres" in item.keywords and not on_postgres and not REQUIRE_SERVICES:
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL; .ci/run does)"))
+        if "redis" in item.keywords and not settings.REDIS_URL and not REQUIRE_SERVICES:
+            item.add_marker(pytest.mark.skip(reason="needs Redis (set REDIS_URL; .ci/run does)"))
         if "real_worker" in item.keywords and not has_broker and not REQUIRE_SERVICES:
             item.add_marker(pytest.mark.skip(reason="needs a Celery broker (set CELERY_BROKER_URL; .ci/run does)"))
 
@@ -48,6 +50,8 @@ def _isolation(request: pytest.FixtureRequest, settings: Any, tmp_path: Any) -> 
     if REQUIRE_SERVICES:
         if "postgres" in request.keywords:
             assert connection.vendor == "postgresql", "COINSHOP_REQUIRE_SERVICES=1 but the database is not PostgreSQL"
+        if "redis" in request.keywords:
+            assert settings.REDIS_URL, "COINSHOP_REQUIRE_SERVICES=1 but REDIS_URL is not set"
         if "real_worker" in request.keywords:
             assert settings.CELERY_BROKER_URL, "COINSHOP_REQUIRE_SERVICES=1 but CELERY_BROKER_URL is not set"
     eager_before = celery_app.conf.task_always_eager

@@ -238,6 +238,14 @@ GIFT_COMBO_SECONDS = 10
 # while gifts keep coming (the live room's board is fresh after every gift), and kept LEADERBOARD_CACHE_SECONDS at most.
 LEADERBOARD_REFRESH_SECONDS = env.float("LEADERBOARD_REFRESH_SECONDS", default=2.0)
 LEADERBOARD_CACHE_SECONDS = env.int("LEADERBOARD_CACHE_SECONDS", default=60)
+# Live rooms (gifts.live): with REDIS_URL each room's events go to a Redis Stream that keeps about LIVE_EVENTS_KEEP of
+# them (a viewer who reconnects gets what it missed); event streams coalesce what arrives within LIVE_COALESCE_MS into
+# one message, and end after LIVE_STREAM_SECONDS (the browser reconnects with Last-Event-ID).
+LIVE_EVENTS_KEEP = env.int("LIVE_EVENTS_KEEP", default=1000)
+LIVE_COALESCE_MS = env.int("LIVE_COALESCE_MS", default=200)
+LIVE_STREAM_SECONDS = env.int("LIVE_STREAM_SECONDS", default=300)
+# The nchan publisher for `manage.py live_relay` (deploy/nginx-nchan.conf), with {session_id} in it; empty: no relay.
+NCHAN_PUBLISH_URL = env.str("NCHAN_PUBLISH_URL", default="")
 CELERY_BEAT_SCHEDULE["finalize-gifts"] = {"task": "gifts.tasks.gift_sends_finalize_task", "schedule": 60.0}
 
 # --- Stickers, effects, live chat, creator subscriptions (gifts app) -----------------------

@@ -1,21 +1,21 @@
-// Live room: new gifts, chat messages and the leaderboard appear without a reload. With Redis the server pushes a
-// "changed" event (Server-Sent Events); without it the page polls the feed twice a second.
+// Live room: gifts, cancellations, chat, badges, the board and the end of the stream arrive as they happen.
+// With Redis the server pushes each event itself (Server-Sent Events, several per message in a burst); the page
+// shows each gift once whatever order they come in, and after a reconnect the browser's Last-Event-ID brings what
+// it missed (or a "resync": fetch the feed once). Without Redis the page polls the feed, which answers in a few
+// bytes while nothing changed.
 (function () {
   "use strict";
   var room = document.getElementById("live-room");
   if (!room) { return; }
   var feedUrl = room.dataset.feedUrl;
-  var lastId = Number(room.dataset.lastId || 0);
+  var version = room.dataset.feedVersion || "";
+  var lastEventId = room.dataset.lastEventId || "";
   var list = document.getElementById("gift-feed");
   var board = document.getElementById("live-board");
   var chat = document.getElementById("chat-list");  // absent on older pages: the chat part is skipped
-  var lastChatId = Number(room.dataset.lastChatId || 0);
-  var busy = false, again = false;
-  // A large gift can be cancelled for a few seconds (GIFT_UNDO_SECONDS, 5 by default): entries this recent are
-  // fetched again on each refresh, so a cancellation shows here too (struck out), not only after a reload.
-  var RECHECK_MS = 15000;
-  var recent = {};  // feed entry id -> when this page first showed it
-  list.querySelectorAll("li[data-id]:not(.cancelled)").forEach(function (li) { recent[li.dataset.id] = Date.now(); });
+  var shownGifts = {}, shownChat = {};
+  list.querySelectorAll("li[data-id]").forEach(function (li) { shownGifts[li.dataset.id] = li; });
+  if (chat) { chat.querySelectorAll("li[data-id]").forEach(function (li) { shownChat[li.dataset.id] = true; }); }
 
   function text(tag, value, cls) {
     var el = document.createElement(tag);
@@ -33,79 +33,69 @@
     parent.appendChild(el);
   }
 
-  function renderChat(messages) {
-    (messages || []).forEach(function (m) {
-      if (!chat || m.id <= lastChatId) { return; }
-      lastChatId = m.id;
-      var empty = document.getElementById("chat-empty");
-      if (empty) { empty.remove(); }
-      var li = document.createElement("li");
-      li.dataset.id = m.id;
-      li.appendChild(text("strong", m.name, "who"));
-      badge(li, m);
+  function addChat(m) {
+    if (!chat || shownChat[m.id]) { return; }
+    shownChat[m.id] = true;
+    var empty = document.getElementById("chat-empty");
+    if (empty) { empty.remove(); }
+    var li = document.createElement("li");
+    li.dataset.id = m.id;
+    li.appendChild(text("strong", m.name, "who"));
+    badge(li, m);
+    li.appendChild(document.createTextNode(" "));
+    if (m.text) { li.appendChild(text("span", m.text, "chat-text")); }
+    if (m.sticker) {
+      var img = document.createElement("img");
+      img.src = m.sticker.artwork; img.alt = m.sticker.name + " sticker"; img.title = m.sticker.name;
+      img.width = 48; img.height = 48; img.className = "sticker";
       li.appendChild(document.createTextNode(" "));
-      if (m.text) { li.appendChild(text("span", m.text, "chat-text")); }
-      if (m.sticker) {
-        var img = document.createElement("img");
-        img.src = m.sticker.artwork; img.alt = m.sticker.name + " sticker"; img.title = m.sticker.name;
-        img.width = 48; img.height = 48; img.className = "sticker";
-        li.appendChild(document.createTextNode(" "));
-        li.appendChild(img);
-      }
-      if (m.effect) { li.classList.add("effect", m.effect); }
-      li.classList.add("new");
-      chat.appendChild(li);
-      while (chat.children.length > 100) { chat.removeChild(chat.firstChild); }
-      chat.scrollTop = chat.scrollHeight;
-    });
+      li.appendChild(img);
+    }
+    if (m.effect) { li.classList.add("effect", m.effect); }
+    li.classList.add("new");
+    chat.appendChild(li);
+    while (chat.children.length > 100) { chat.removeChild(chat.firstChild); }
+    chat.scrollTop = chat.scrollHeight;
   }
 
   function markCancelled(li) {
-    if (li.classList.contains("cancelled")) { return; }
+    if (!li || li.classList.contains("cancelled")) { return; }
     li.classList.add("cancelled");
     li.appendChild(document.createTextNode(" (cancelled)"));
   }
 
-  function since() {
-    // Fetch from the oldest entry that could still be cancelled, or else only what is new.
-    var now = Date.now(), oldest = null;
-    Object.keys(recent).forEach(function (id) {
-      if (now - recent[id] > RECHECK_MS) { delete recent[id]; return; }
-      if (oldest === null || Number(id) < oldest) { oldest = Number(id); }
-    });
-    return oldest === null ? lastId : Math.min(lastId, oldest - 1);
+  function addGift(g) {
+    var seen = shownGifts[g.id];
+    if (seen) { if (g.cancelled) { markCancelled(seen); } return; }
+    var empty = document.getElementById("feed-empty");
+    if (empty) { empty.remove(); }
+    var li = document.createElement("li");
+    li.dataset.id = g.id;
+    var img = document.createElement("img");
+    img.src = g.artwork; img.alt = ""; img.width = 28; img.height = 28;
+    li.appendChild(img);
+    li.appendChild(document.createTextNode(" "));
+    li.appendChild(text("strong", g.name, "who"));
+    badge(li, g);
+    li.appendChild(document.createTextNode(" sent " + g.quantity + " × " + g.gift));
+    if (g.effect) { li.classList.add("effect", g.effect); }
+    if (g.combo > 1) { li.appendChild(document.createTextNode(" ")); li.appendChild(text("span", "combo ×" + g.combo, "combo")); }
+    if (g.cancelled) { markCancelled(li); }
+    li.classList.add("new");
+    shownGifts[g.id] = li;
+    list.appendChild(li);
+    while (list.children.length > 50) {
+      var gone = list.firstChild;
+      list.removeChild(gone);
+      if (gone.dataset) { delete shownGifts[gone.dataset.id]; }
+    }
+    list.scrollTop = list.scrollHeight;
   }
 
-  function render(data) {
-    data.gifts.forEach(function (g) {
-      if (g.id <= lastId) {
-        var seen = list.querySelector('li[data-id="' + g.id + '"]');
-        if (g.cancelled && seen) { markCancelled(seen); delete recent[g.id]; }
-        return;
-      }
-      lastId = g.id;
-      if (!g.cancelled) { recent[g.id] = Date.now(); }
-      var empty = document.getElementById("feed-empty");
-      if (empty) { empty.remove(); }
-      var li = document.createElement("li");
-      li.dataset.id = g.id;
-      var img = document.createElement("img");
-      img.src = g.artwork; img.alt = ""; img.width = 28; img.height = 28;
-      li.appendChild(img);
-      li.appendChild(document.createTextNode(" "));
-      li.appendChild(text("strong", g.name, "who"));
-      badge(li, g);
-      li.appendChild(document.createTextNode(" sent " + g.quantity + " × " + g.gift));
-      if (g.effect) { li.classList.add("effect", g.effect); }
-      if (g.combo > 1) { li.appendChild(document.createTextNode(" ")); li.appendChild(text("span", "combo ×" + g.combo, "combo")); }
-      if (g.cancelled) { markCancelled(li); }
-      li.classList.add("new");
-      list.appendChild(li);
-      while (list.children.length > 50) { list.removeChild(list.firstChild); }
-    });
+  function renderBoard(rows) {
     board.innerHTML = "";
-    if (!data.leaderboard.length) { board.appendChild(text("li", "No gifts yet. Be the first!", "empty")); }
-    data.leaderboard.forEach(function (row) {
+    if (!rows.length) { board.appendChild(text("li", "No gifts yet. Be the first!", "empty")); }
+    rows.forEach(function (row) {
       var li = document.createElement("li");
       li.appendChild(text("span", row.name, "who"));
       badge(li, row);
@@ -113,27 +103,73 @@
       li.appendChild(text("span", "🪙 " + Number(row.coins).toLocaleString("en-US"), "num"));
       board.appendChild(li);
     });
-    renderChat(data.chat);
   }
 
-  function refresh() {
-    if (busy) { again = true; return; }
-    busy = true;
-    fetch(feedUrl + "?after=" + since() + "&chat_after=" + lastChatId, { credentials: "same-origin", headers: { "Accept": "application/json" } })
-      .then(function (r) { return r.json(); })
-      .then(render)
-      .catch(function () {})
-      .finally(function () { busy = false; if (again) { again = false; refresh(); } });
+  function ended() {
+    room.dataset.live = "0";
+    var panel = document.getElementById("gift-panel");
+    if (panel) { panel.hidden = true; }
+    var note = document.getElementById("stream-ended");
+    if (note) { note.hidden = false; }
   }
 
-  document.addEventListener("coinshop:gift-sent", refresh);
-  document.addEventListener("coinshop:chat-sent", refresh);
+  // The feed as the database has it: the first render of a poll, or a resync after a gap in the events.
+  function renderFeed(data) {
+    data.gifts.forEach(addGift);
+    (data.chat || []).forEach(addChat);
+    renderBoard(data.leaderboard);
+    if (data.live === false) { ended(); }
+  }
+
+  // Event ids are "<ms>-<seq>": compare them as number pairs.
+  function after(a, b) {
+    if (!b) { return true; }
+    var x = a.split("-"), y = b.split("-");
+    return Number(x[0]) > Number(y[0]) || (Number(x[0]) === Number(y[0]) && Number(x[1]) > Number(y[1]));
+  }
+
+  function apply(event) {
+    if (event.type === "gift") { addGift(event.gift); }
+    else if (event.type === "undo") { markCancelled(shownGifts[event.gift_id]); }
+    else if (event.type === "chat") { addChat(event.chat); }
+    else if (event.type === "ended") { ended(); }
+  }
+
   if (room.dataset.eventsUrl && window.EventSource) {
-    var source = new EventSource(room.dataset.eventsUrl);
-    source.addEventListener("changed", refresh);
-    source.onopen = refresh;  // catch up after every (re)connection
-    setInterval(refresh, 5000);  // a safety net for a lost message
+    var url = room.dataset.eventsUrl + (lastEventId ? "?last_event_id=" + encodeURIComponent(lastEventId) : "");
+    var source = new EventSource(url);
+    source.addEventListener("batch", function (message) {
+      var data = JSON.parse(message.data);
+      data.events.forEach(function (event) {
+        if (!after(event.id, lastEventId)) { return; }  // already shown (a reconnect's overlap)
+        lastEventId = event.id;
+        apply(event);
+      });
+      if (data.board) { renderBoard(data.board); }
+      room.dataset.lastEventId = lastEventId;
+      if (room.dataset.live === "0") { source.close(); }
+    });
+    source.addEventListener("resync", function (message) {
+      // The events since this page's last one are gone: take the room from the database once.
+      lastEventId = message.lastEventId || lastEventId;
+      fetch(feedUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.json(); }).then(renderFeed).catch(function () {});
+    });
+    source.addEventListener("ended", function () { ended(); source.close(); });
+    window.coinshopLiveSource = source;  // the browser tests reconnect it
   } else {
-    setInterval(refresh, 500);
+    var busy = false;
+    var poll = function () {
+      if (busy) { return; }
+      busy = true;
+      fetch(feedUrl + "?v=" + encodeURIComponent(version), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.json(); })
+        .then(function (data) { version = data.v; if (!data.unchanged) { renderFeed(data); } })
+        .catch(function () {})
+        .finally(function () { busy = false; });
+    };
+    document.addEventListener("coinshop:gift-sent", poll);
+    document.addEventListener("coinshop:chat-sent", poll);
+    setInterval(poll, 500);
   }
 })();

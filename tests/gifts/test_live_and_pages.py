@@ -42,9 +42,12 @@ def test_feed_shows_new_gifts_with_combo_and_the_session_leaderboard(client, mak
         {"name": "Anonymous", "coins": 10, "subscriber": False},
         {"name": "Ann", "coins": 4, "subscriber": False},
     ]
-    last = data["gifts"][-2]["id"]
-    assert [g["gift"] for g in client.get(f"/live/{live.pk}/feed.json?after={last}").json()["gifts"]] == ["Clap"]
-    assert client.get(f"/live/{live.pk}/feed.json?after=junk").status_code == 200
+    # The polling fallback: while nothing changes the answer is only the version it already has.
+    assert client.get(f"/live/{live.pk}/feed.json?v={data['v']}").json() == {"v": data["v"], "unchanged": True}
+    assert client.get(f"/live/{live.pk}/feed.json?v=junk").json()["gifts"] == data["gifts"]
+    services.gift_send(sender=bob, creator=creator, gift=catalog["rose"], live_session=live)
+    changed = client.get(f"/live/{live.pk}/feed.json?v={data['v']}").json()
+    assert changed["v"] != data["v"] and changed["gifts"][-1]["gift"] == "Rose"
 
 
 def test_people_who_opted_out_of_leaderboards_are_not_named(client, make_user, creator, live, catalog, fund):
@@ -140,9 +143,9 @@ def _many_gifts(make_user, creator, live, catalog, fund, senders=8, first=0):
 CREATOR_PAGE_QUERIES = 13
 CACHED_BOARD_QUERIES = 2  # a leaderboard read from the cache saves its aggregate and its names
 # Session, user, live session, feed (one join), leaderboard (aggregate + names), gifts on sale, balance, nav,
-# chat (one join), the viewer's stickers, armed effect, and whether the viewer subscribes.
-LIVE_ROOM_QUERIES = 13
-FEED_QUERIES = 7  # ... and the chat
+# chat (one join), the viewer's stickers, armed effect, whether the viewer subscribes, and the feed's version.
+LIVE_ROOM_QUERIES = 14
+FEED_QUERIES = 8  # session, live session, version, feed, board (2), chat
 
 
 def _without_session_query(settings, queries: int) -> int:

@@ -1,0 +1,396 @@
+"""The live-room event log: one event per committed change, in a per-room order, kept in Redis.
+
+When a gift, a cancellation, a chat message, a subscriber badge or the end of a stream commits, ``live_*_published``
+builds the event once (already public: an anonymous gifter is "Anonymous" in the event itself) and appends it to the
+room's Redis Stream ``coinshop:live:<session id>:events``. The stream entry id (``1733043000000-0``) is the event id:
+Redis assigns them in order, so "what did I miss since id X" is one ``XRANGE``. The stream keeps about the last
+``LIVE_EVENTS_KEEP`` events (at least 1,000); a viewer further behind is told to resync from the feed.
+
+The room's leaderboard lives beside the log as a sorted set (member ``<sender id>:<visibility>``, score = coins) with
+the names in a hash; the same Lua script that appends a gift or a cancellation updates it and stores the resulting
+top gifters with the event, atomically, so every event carries the board as of that event and nothing aggregates the
+session's gifts per gift or per viewer. Each gift is applied once (a set of applied gift and cancellation tokens), so
+the board can be rebuilt from the database at any time (``live_board_rebuild``) and equals the database's aggregate
+once gifts stop.
+
+Readers: ``gifts.live.hub`` (the ASGI server: one reader per room per process, fanned out to every open stream),
+``live_event_stream`` below (a WSGI server: one reader per stream, for ``runserver`` and tests), and the nchan relay.
+Without ``REDIS_URL`` nothing is published and the live room polls the feed instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+
+if TYPE_CHECKING:
+    from redis import Redis
+
+    from accounts.models import User
+
+    from ..models import ChatMessage, GiftSend
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "coinshop:live"
+ROOMS_CHANNEL = f"{PREFIX}:rooms"  # a room id is published here on every event (the nchan relay listens)
+KEYS_TTL_SECONDS = 2 * 24 * 3600  # a room's keys outlive its last event by this long
+ENDED_TTL_SECONDS = 3600  # ... and its end by this long
+BOARD_LIMIT = 10
+_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
+
+Entry = tuple[str, dict[str, str]]  # a stream entry as read: (id, {"e": event json, "b": board json})
+
+
+def realtime_enabled() -> bool:
+    return bool(settings.REDIS_URL)
+
+
+def keys(session_id: int) -> list[str]:
+    """The room's keys, in the order the Lua scripts take them."""
+    base = f"{PREFIX}:{session_id}"
+    return [f"{base}:events", f"{base}:board", f"{base}:names", f"{base}:applied", f"{base}:built"]
+
+
+def stream_key(session_id: int) -> str:
+    return f"{PREFIX}:{session_id}:events"
+
+
+@functools.cache
+def _client() -> Redis:
+    """One client per process (it keeps a pool of connections): publishing is on the path of every gift in a live
+    room, and opening a connection costs more than the publish."""
+    import redis
+
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=2, decode_responses=True)
+
+
+# --- publishing -------------------------------------------------------------------------------------------------
+
+# KEYS: events, board, names, applied, built.
+# ARGV: 1 event json, 2 maxlen, 3 board op ("" | "apply" | "name"), 4 member, 5 coins delta, 6 token to apply once,
+#       7 token that must have been applied first ("" for none), 8 member's display json, 9 board size, 10 ttl,
+#       11 rooms channel, 12 room id.
+_PUBLISH = """
+local op = ARGV[3]
+local with_board = op ~= '' and redis.call('EXISTS', KEYS[5]) == 1
+if with_board then
+  if op == 'apply' then
+    local ready = ARGV[7] == '' or redis.call('SISMEMBER', KEYS[4], ARGV[7]) == 1
+    if ready and redis.call('SADD', KEYS[4], ARGV[6]) == 1 then
+      local score = tonumber(redis.call('ZINCRBY', KEYS[2], ARGV[5], ARGV[4]))
+      if score <= 0 then redis.call('ZREM', KEYS[2], ARGV[4]) end
+      if ARGV[8] ~= '' then redis.call('HSET', KEYS[3], ARGV[4], ARGV[8]) end
+    end
+  elseif op == 'name' and redis.call('HEXISTS', KEYS[3], ARGV[4]) == 1 then
+    redis.call('HSET', KEYS[3], ARGV[4], ARGV[8])
+  end
+end
+local fields = {'e', ARGV[1]}
+if with_board then
+  local limit = tonumber(ARGV[9])
+  local flat = redis.call('ZREVRANGE', KEYS[2], 0, limit * 2 - 1, 'WITHSCORES')
+  local rows = {}
+  for i = 1, #flat, 2 do
+    local member = flat[i]
+    local sender = tonumber(string.match(member, '^(%d+)'))
+    rows[#rows + 1] = {member = member, coins = tonumber(flat[i + 1]), sender = sender}
+  end
+  table.sort(rows, function(a, b)
+    if a.coins ~= b.coins then return a.coins > b.coins end
+    if a.sender ~= b.sender then return a.sender < b.sender end
+    return a.member < b.member
+  end)
+  local parts = {}
+  for i = 1, math.min(limit, #rows) do
+    local shown = redis.call('HGET', KEYS[3], rows[i].member) or '{"name":"Anonymous","subscriber":false}'
+    parts[#parts + 1] = string.sub(shown, 1, -2) .. ',"coins":' .. string.format('%d', rows[i].coins) .. '}'
+  end
+  fields[3] = 'b'
+  fields[4] = '[' .. table.concat(parts, ',') .. ']'
+end
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', unpack(fields))
+for i = 1, 5 do redis.call('EXPIRE', KEYS[i], ARGV[10]) end
+redis.call('PUBLISH', ARGV[11], ARGV[12])
+return id
+"""
+
+# KEYS: as above. ARGV: 1 ttl, then triples (member, coins, display json), a "|" and the applied tokens.
+_REBUILD = """
+if redis.call('EXISTS', KEYS[5]) == 1 then return 0 end
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+local i = 2
+while ARGV[i] ~= '|' do
+  redis.call('ZADD', KEYS[2], ARGV[i + 1], ARGV[i])
+  redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 2])
+  i = i + 3
+end
+for j = i + 1, #ARGV, 500 do
+  redis.call('SADD', KEYS[4], unpack(ARGV, j, math.min(j + 499, #ARGV)))
+end
+redis.call('SET', KEYS[5], '1')
+for k = 2, 5 do redis.call('EXPIRE', KEYS[k], ARGV[1]) end
+return 1
+"""
+
+
+@functools.cache
+def _scripts() -> tuple[Any, Any]:
+    client = _client()
+    return client.register_script(_PUBLISH), client.register_script(_REBUILD)
+
+
+@dataclass(frozen=True)
+class BoardChange:
+    """What an event does to the room's leaderboard: ``op`` "apply" adds ``coins`` to ``member`` once (per
+    ``token``, and only after ``requires`` was applied), "name" updates a member's shown name and badge."""
+
+    op: str
+    member: str
+    coins: int = 0
+    token: str = ""
+    requires: str = ""
+    shown: dict[str, object] | None = None
+
+
+def board_member(*, sender_id: int, visibility: str) -> str:
+    return f"{sender_id}:{visibility}"
+
+
+def _publish(*, session_id: int, event: dict[str, object], board: BoardChange | None = None, ttl: int = 0) -> None:
+    """Append one event to the room's log (and apply its board change). Never raises: the database already holds
+    what happened, and a page reload shows it; a lost event must not turn a committed gift into an error."""
+    if not realtime_enabled():
+        return
+    try:
+        publish, _ = _scripts()
+        if board is not None and not _client().exists(keys(session_id)[4]):
+            live_board_rebuild(session_id=session_id)
+        publish(
+            keys=keys(session_id),
+            args=[
+                json.dumps(event, separators=(",", ":")),
+                max(settings.LIVE_EVENTS_KEEP, 1000),
+                board.op if board else "",
+                board.member if board else "",
+                board.coins if board else 0,
+                board.token if board else "",
+                board.requires if board else "",
+                json.dumps(board.shown, separators=(",", ":")) if board and board.shown else "",
+                BOARD_LIMIT,
+                ttl or KEYS_TTL_SECONDS,
+                ROOMS_CHANNEL,
+                session_id,
+            ],
+        )
+    except Exception:
+        logger.warning("could not publish a live event for session %s", session_id, exc_info=True)
+
+
+def live_board_rebuild(*, session_id: int) -> None:
+    """Build the room's leaderboard from the database (the source of truth), once: when Redis lost it, or for a
+    room that was live before this code. Gifts applied by concurrent events are not counted twice (tokens)."""
+    from ..selectors import live_board_rows
+
+    rows, tokens = live_board_rows(session_id=session_id)
+    args: list[object] = [KEYS_TTL_SECONDS]
+    for member, coins, shown in rows:
+        args += [member, coins, json.dumps(shown, separators=(",", ":"))]
+    args.append("|")
+    args += tokens
+    _, rebuild = _scripts()
+    rebuild(keys=keys(session_id), args=args)
+
+
+def live_gift_published(*, send: GiftSend) -> None:
+    """A gift in a live room committed: push it (with its combo count and the room's new leaderboard)."""
+    from ..selectors import gift_combo_count, gift_feed_item, subscriber_is_current
+
+    subscribed = subscriber_is_current(subscriber=send.sender, creator=send.creator)
+    item = gift_feed_item(send=send, subscribed=subscribed, combo=gift_combo_count(send=send))
+    _publish(
+        session_id=send.live_session_id,  # type: ignore[arg-type]
+        event={"type": "gift", "gift": item},
+        board=BoardChange(
+            op="apply",
+            member=board_member(sender_id=send.sender_id, visibility=send.visibility),
+            coins=send.coins,
+            token=f"g{send.pk}",
+            shown={"name": item["name"], "subscriber": item["subscriber"]},
+        ),
+    )
+
+
+def live_gift_cancelled(*, send: GiftSend) -> None:
+    _publish(
+        session_id=send.live_session_id,  # type: ignore[arg-type]
+        event={"type": "undo", "gift_id": send.pk},
+        board=BoardChange(
+            op="apply",
+            member=board_member(sender_id=send.sender_id, visibility=send.visibility),
+            coins=-send.coins,
+            token=f"u{send.pk}",
+            requires=f"g{send.pk}",
+        ),
+    )
+
+
+def live_chat_published(*, message: ChatMessage) -> None:
+    from ..selectors import chat_feed_item, subscriber_is_current
+
+    subscribed = subscriber_is_current(subscriber=message.sender, creator=message.session.creator)
+    item = chat_feed_item(message=message, subscribed=subscribed)
+    _publish(session_id=message.session_id, event={"type": "chat", "chat": item})
+
+
+def live_badge_published(*, creator_id: int, person: User) -> None:
+    """``person`` became a subscriber of the creator: if the creator is live, the room's board shows their badge."""
+    from ..models import LiveSession
+    from ..selectors import ANONYMOUS, public_name
+
+    session_id = LiveSession.objects.filter(creator_id=creator_id, ended_at__isnull=True).values_list("pk", flat=True)
+    name = public_name(sender=person, anonymous=False)
+    for pk in session_id:
+        _publish(
+            session_id=pk,
+            event={"type": "badge"},
+            board=BoardChange(
+                op="name",
+                member=board_member(sender_id=person.pk, visibility="public"),
+                shown={"name": name, "subscriber": name != ANONYMOUS},
+            ),
+        )
+
+
+def live_ended_published(*, session_id: int) -> None:
+    _publish(session_id=session_id, event={"type": "ended"}, ttl=ENDED_TTL_SECONDS)
+
+
+# --- reading ----------------------------------------------------------------------------------------------------
+
+
+def parse_id(value: str | None) -> tuple[int, int] | None:
+    """A stream id as a comparable pair, or None for anything else (a missing or forged Last-Event-ID)."""
+    if not value or not _ID.match(value):
+        return None
+    ms, seq = value.split("-")
+    return int(ms), int(seq)
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a reader starts: after ``after`` (a stream id); ``gap``: events after the reader's own id were
+    already trimmed away, so it must resync from the feed."""
+
+    after: str
+    gap: bool
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    """What a room's log holds: its newest id, its oldest kept id, and whether older events were trimmed away."""
+
+    last: str = "0-0"
+    first: str = "0-0"
+    trimmed: bool = False
+
+    @classmethod
+    def parse(cls, info: dict[str, Any]) -> StreamInfo:
+        first = info.get("first-entry")
+        return cls(
+            last=str(info["last-generated-id"]),
+            first=str(first[0]) if first else str(info["last-generated-id"]),
+            trimmed=int(info.get("entries-added", 0)) > int(info.get("length", 0)),
+        )
+
+
+def _stream_info(client: Redis, key: str) -> StreamInfo:
+    try:
+        return StreamInfo.parse(client.xinfo_stream(key))  # type: ignore[arg-type]
+    except Exception as exc:  # redis.ResponseError: no such key (no event yet)
+        if "no such key" not in str(exc).lower():
+            raise
+        return StreamInfo()
+
+
+def live_event_position(*, session_id: int, last_event_id: str | None) -> Position:
+    """Where a stream for a viewer who saw up to ``last_event_id`` starts: there, or (no id, a forged one, or one
+    older than what the room keeps) at the newest event, with ``gap`` set when the viewer must resync."""
+    return position_from(last_event_id=last_event_id, info=_stream_info(_client(), stream_key(session_id)))
+
+
+def position_from(*, last_event_id: str | None, info: StreamInfo) -> Position:
+    if last_event_id is None or last_event_id == "":
+        return Position(after=info.last, gap=False)
+    seen = parse_id(last_event_id)
+    newest = parse_id(info.last) or (0, 0)
+    if seen is None or seen > newest:  # forged, or from another Redis: start afresh
+        return Position(after=info.last, gap=True)
+    if info.trimmed and seen < (parse_id(info.first) or (0, 0)):  # what came after it may be gone
+        return Position(after=info.last, gap=True)
+    return Position(after=last_event_id, gap=False)
+
+
+def live_event_last_id(*, session_id: int) -> str:
+    """The id of the room's newest event ("0-0" before the first); pages read it before the database, so the
+    stream they open afterwards misses nothing that committed in between."""
+    if not realtime_enabled():
+        return ""
+    try:
+        return _stream_info(_client(), stream_key(session_id)).last
+    except Exception:
+        logger.warning("could not read the live event id of session %s", session_id, exc_info=True)
+        return ""
+
+
+def encode_batch(entries: Sequence[Entry]) -> bytes:
+    """One Server-Sent Events message for consecutive events: their JSON in order, each with its id, and the board
+    of the last one that changed it; the message id is the last event's, for ``Last-Event-ID``."""
+    events = ",".join(f'{{"id":"{entry_id}",{fields["e"][1:]}' for entry_id, fields in entries)
+    board = next((fields["b"] for _, fields in reversed(entries) if "b" in fields), None)
+    data = f'{{"events":[{events}]' + (f',"board":{board}' if board is not None else "") + "}"
+    return f"id: {entries[-1][0]}\nevent: batch\ndata: {data}\n\n".encode()
+
+
+def encode_resync(after: str) -> bytes:
+    return f"id: {after}\nevent: resync\ndata: {{}}\n\n".encode()
+
+
+RETRY = b"retry: 1000\n\n"
+HEARTBEAT = b": hb\n\n"
+
+
+def live_event_stream(
+    *, session_id: int, last_event_id: str | None, max_seconds: float | None = None, heartbeat: float = 15
+) -> Iterator[bytes]:
+    """Server-Sent Events for one viewer under a WSGI server (``runserver``, the test server): one thread and one
+    Redis connection per viewer, so only for development; production serves this path from ``gifts.live.hub``.
+    Ends after ``max_seconds`` (``LIVE_STREAM_SECONDS``); the browser reconnects with ``Last-Event-ID``."""
+    client = _client()
+    key = stream_key(session_id)
+    max_seconds = settings.LIVE_STREAM_SECONDS if max_seconds is None else max_seconds
+    yield RETRY
+    position = live_event_position(session_id=session_id, last_event_id=last_event_id)
+    if position.gap:
+        yield encode_resync(position.after)
+    after = position.after
+    started = last_beat = time.monotonic()
+    while time.monotonic() - started < max_seconds:
+        got = client.xread({key: after}, count=1000, block=1000)
+        if got:
+            entries: list[Entry] = got[0][1]
+            after = entries[-1][0]
+            yield encode_batch(entries)
+            if any('"type":"ended"' in fields["e"] for _, fields in entries):
+                return
+        elif time.monotonic() - last_beat >= heartbeat:
+            last_beat = time.monotonic()
+            yield HEARTBEAT
