@@ -136,27 +136,37 @@
   }
 
   if (room.dataset.eventsUrl && window.EventSource) {
-    var url = room.dataset.eventsUrl + (lastEventId ? "?last_event_id=" + encodeURIComponent(lastEventId) : "");
-    var source = new EventSource(url);
-    source.addEventListener("batch", function (message) {
-      var data = JSON.parse(message.data);
-      data.events.forEach(function (event) {
-        if (!after(event.id, lastEventId)) { return; }  // already shown (a reconnect's overlap)
-        lastEventId = event.id;
-        apply(event);
+    var source = null;
+    var connect = function () {
+      // The browser reconnects by itself (sending Last-Event-ID); this first id covers what committed between the
+      // page's render and the connection.
+      var url = room.dataset.eventsUrl + (lastEventId ? "?last_event_id=" + encodeURIComponent(lastEventId) : "");
+      source = new EventSource(url);
+      source.addEventListener("batch", function (message) {
+        var data = JSON.parse(message.data);
+        data.events.forEach(function (event) {
+          if (!after(event.id, lastEventId)) { return; }  // already shown (a reconnect's overlap)
+          lastEventId = event.id;
+          apply(event);
+        });
+        if (data.board) { renderBoard(data.board); }
+        room.dataset.lastEventId = lastEventId;
+        if (room.dataset.live === "0") { source.close(); }
       });
-      if (data.board) { renderBoard(data.board); }
-      room.dataset.lastEventId = lastEventId;
-      if (room.dataset.live === "0") { source.close(); }
-    });
-    source.addEventListener("resync", function (message) {
-      // The events since this page's last one are gone: take the room from the database once.
-      lastEventId = message.lastEventId || lastEventId;
-      fetch(feedUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
-        .then(function (r) { return r.json(); }).then(renderFeed).catch(function () {});
-    });
-    source.addEventListener("ended", function () { ended(); source.close(); });
-    window.coinshopLiveSource = source;  // the browser tests reconnect it
+      source.addEventListener("resync", function (message) {
+        // The events since this page's last one are gone: take the room from the database once.
+        lastEventId = message.lastEventId || lastEventId;
+        fetch(feedUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+          .then(function (r) { return r.json(); }).then(renderFeed).catch(function () {});
+      });
+      source.addEventListener("ended", function () { ended(); source.close(); });
+    };
+    connect();
+    // For the browser tests: drop the connection, and open a new one from where this page is.
+    window.coinshopLive = {
+      disconnect: function () { source.close(); },
+      reconnect: function () { source.close(); connect(); }
+    };
   } else {
     var busy = false;
     var poll = function () {
