@@ -384,7 +384,7 @@ def live_event_stream(
     after = position.after
     started = last_beat = time.monotonic()
     while time.monotonic() - started < max_seconds:
-        got = client.xread({key: after}, count=1000, block=1000)
+        got: Any = client.xread({key: after}, count=1000, block=1000)  # RESP2: [[key, [(id, fields), ...]]]
         if got:
             entries: list[Entry] = got[0][1]
             after = entries[-1][0]
