@@ -52,3 +52,10 @@ def creator_get_by_handle(*, handle: str) -> CreatorProfile | None:
         .filter(handle=handle, user__is_active=True, user__deleted_at__isnull=True)
         .first()
     )
+
+
+def creator_get_for_user(*, user: User) -> CreatorProfile | None:
+    """The person's creator profile, if they are a creator."""
+    if not user.is_authenticated:
+        return None
+    return CreatorProfile.objects.select_related("user").filter(user_id=user.pk).first()

@@ -63,6 +63,8 @@ class LiveSession(models.Model):
     title = models.CharField(max_length=120)
     started_at = models.DateTimeField(default=timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # True while the creator's encoder publishes to the RTMP ingest (nginx's on_publish .. on_publish_done).
+    streaming = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-started_at"]
@@ -81,6 +83,18 @@ class LiveSession(models.Model):
     @property
     def is_live(self) -> bool:
         return self.ended_at is None
+
+
+class StreamKey(models.Model):
+    """A creator's secret RTMP stream key (what OBS sends as the stream name). Rotating replaces it: the old one
+    stops working at once. Shown only after a fresh 2FA code."""
+
+    creator = models.OneToOneField(CreatorProfile, on_delete=models.CASCADE, related_name="stream_key")
+    key = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"stream key of @{self.creator_id}"
 
 
 class GiftSendStatus(models.TextChoices):

@@ -221,7 +221,9 @@ def live_session_end(*, session: LiveSession, by: User) -> LiveSession:
     if session.creator.user_id != by.pk:
         raise ValidationError("Only the creator can end this stream.")
     with transaction.atomic():
-        ended = LiveSession.objects.filter(pk=session.pk, ended_at__isnull=True).update(ended_at=timezone.now())
+        ended = LiveSession.objects.filter(pk=session.pk, ended_at__isnull=True).update(
+            ended_at=timezone.now(), streaming=False
+        )
         if ended:
             transaction.on_commit(lambda: live_ended_published(session_id=session.pk))
     session.refresh_from_db()

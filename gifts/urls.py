@@ -1,9 +1,13 @@
 from django.urls import path
 
 from . import shop_views, subscription_views, views
+from .live import views as live_views
 
 urlpatterns = [
     path("live/start/", views.live_start, name="live_start"),
+    path("live/setup/", live_views.stream_setup, name="stream_setup"),
+    path("live/ingest/publish", live_views.ingest_publish, name="ingest_publish"),
+    path("live/ingest/publish-done", live_views.ingest_publish_done, name="ingest_publish_done"),
     path("live/<int:session_id>/", views.live_room, name="live_room"),
     path("live/<int:session_id>/feed.json", views.live_feed, name="live_feed"),
     path("live/<int:session_id>/events", views.live_events, name="live_events"),

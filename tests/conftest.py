@@ -27,6 +27,12 @@ PASSWORD = "correct-horse-battery-9"
 REQUIRE_SERVICES = os.environ.get("COINSHOP_REQUIRE_SERVICES") == "1"
 
 
+def _ingest_available() -> bool:
+    from tests.gifts.rtmp import available
+
+    return available()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """``postgres`` tests skip on SQLite, except when the run promises real services: then they fail loudly."""
     from django.conf import settings
@@ -36,6 +42,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres" in item.keywords and not on_postgres and not REQUIRE_SERVICES:
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL; .ci/run does)"))
+        if "ingest" in item.keywords and not REQUIRE_SERVICES and not _ingest_available():
+            item.add_marker(pytest.mark.skip(reason="needs nginx with the RTMP module and ffmpeg (bin/test has them)"))
         if "redis" in item.keywords and not settings.REDIS_URL and not REQUIRE_SERVICES:
             item.add_marker(pytest.mark.skip(reason="needs Redis (set REDIS_URL; .ci/run does)"))
         if "real_worker" in item.keywords and not has_broker and not REQUIRE_SERVICES:

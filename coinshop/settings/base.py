@@ -244,6 +244,12 @@ LEADERBOARD_CACHE_SECONDS = env.int("LEADERBOARD_CACHE_SECONDS", default=60)
 LIVE_EVENTS_KEEP = env.int("LIVE_EVENTS_KEEP", default=1000)
 LIVE_COALESCE_MS = env.int("LIVE_COALESCE_MS", default=200)
 LIVE_STREAM_SECONDS = env.int("LIVE_STREAM_SECONDS", default=300)
+# Live video (deploy/nginx-rtmp.conf): the address creators paste into OBS, the secret nginx's RTMP module puts in its
+# callback URLs (on_publish, on_publish_done; without it the callbacks refuse every stream), and where the live room
+# finds a creator's HLS playlist ({handle} is replaced: the stream's name is the creator's handle).
+RTMP_INGEST_URL = env.str("RTMP_INGEST_URL", default="rtmp://127.0.0.1:1935/live")
+RTMP_CALLBACK_SECRET = env.str("RTMP_CALLBACK_SECRET", default="")
+LIVE_HLS_URL = env.str("LIVE_HLS_URL", default="/hls/{handle}.m3u8")
 # The nchan publisher for `manage.py live_relay` (deploy/nginx-nchan.conf), with {session_id} in it; empty: no relay.
 NCHAN_PUBLISH_URL = env.str("NCHAN_PUBLISH_URL", default="")
 CELERY_BEAT_SCHEDULE["finalize-gifts"] = {"task": "gifts.tasks.gift_sends_finalize_task", "schedule": 60.0}

@@ -270,6 +270,11 @@ def live_badge_published(*, creator_id: int, person: User) -> None:
         )
 
 
+def live_stream_published(*, session_id: int, streaming: bool) -> None:
+    """The creator's encoder started (or stopped) publishing video: the room starts (or stops) its player."""
+    _publish(session_id=session_id, event={"type": "stream", "streaming": streaming})
+
+
 def live_ended_published(*, session_id: int) -> None:
     _publish(session_id=session_id, event={"type": "ended"}, ttl=ENDED_TTL_SECONDS)
 

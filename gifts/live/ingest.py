@@ -1,0 +1,94 @@
+"""Live video: creators' stream keys, and the RTMP ingest's callbacks (nginx's RTMP module, ``deploy/nginx-rtmp.conf``).
+
+OBS (or any RTMP encoder) publishes to ``rtmp://<ingest>/live`` with the stream key ``<handle>?key=<secret>``: the
+stream's name is the creator's handle, and the secret travels as an argument, which nginx passes to
+``live_ingest_start`` but leaves out of the HLS file names (the public playlist is ``/hls/<handle>.m3u8``). An
+unknown or rotated secret, or a creator who is frozen, not an adult or closed, is refused; otherwise the creator's
+live session starts (or the one they started by hand gets the video). When the encoder stops, ``live_ingest_stop``
+ends it.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from accounts.models import CreatorProfile
+
+from ..models import LiveSession, StreamKey
+from .events import live_stream_published
+
+
+class IngestRefused(ValidationError):
+    """The ingest may not publish this stream; the reason is for the ingest's log, never shown to the public."""
+
+
+def _new_key() -> str:
+    return "live_" + secrets.token_urlsafe(24)
+
+
+def stream_key_get(*, creator: CreatorProfile) -> StreamKey:
+    """The creator's stream key, made on first use."""
+    key, _ = StreamKey.objects.get_or_create(creator=creator, defaults={"key": _new_key()})
+    return key
+
+
+def stream_key_rotate(*, creator: CreatorProfile) -> StreamKey:
+    """A new key; the old one is refused from now on (a stream already running keeps going until it stops)."""
+    with transaction.atomic():
+        key = stream_key_get(creator=creator)
+        key.key = _new_key()
+        key.save(update_fields=["key"])
+    return key
+
+
+def stream_key_text(*, key: StreamKey) -> str:
+    """What the creator pastes into OBS's "Stream key" field."""
+    return f"{key.creator.handle}?key={key.key}"
+
+
+def live_ingest_start(*, name: str, key: str) -> LiveSession:
+    """The ingest asks whether the stream ``name`` (a handle) may publish with the secret ``key``. Returns the
+    live session the stream belongs to."""
+    found = (
+        StreamKey.objects.select_related("creator", "creator__user").filter(key=key, creator__handle=name).first()
+        if key and name
+        else None
+    )
+    if found is None:
+        raise IngestRefused("Unknown or rotated stream key.")
+    creator, user = found.creator, found.creator.user
+    if not user.is_active or user.is_frozen:
+        raise IngestRefused(f"@{creator.handle} may not stream now (account restricted or closed).")
+    if not user.is_adult:
+        raise IngestRefused(f"@{creator.handle} must be 18 or older to go live.")
+    with transaction.atomic():
+        session = LiveSession.objects.select_for_update().filter(creator=creator, ended_at__isnull=True).first()
+        if session is None:
+            try:
+                with transaction.atomic():
+                    session = LiveSession.objects.create(creator=creator, title=f"{creator.display_name} is live")
+            except IntegrityError:  # started by hand at this very moment: use that one
+                session = LiveSession.objects.select_for_update().get(creator=creator, ended_at__isnull=True)
+        if not session.streaming:
+            session.streaming = True
+            session.save(update_fields=["streaming"])
+        session_id = session.pk
+        transaction.on_commit(lambda: live_stream_published(session_id=session_id, streaming=True))
+    return session
+
+
+def live_ingest_stop(*, name: str) -> LiveSession | None:
+    """The encoder stopped publishing the stream ``name`` (a handle): that creator's live session ends with it."""
+    from ..services import live_session_end
+
+    session = (
+        LiveSession.objects.select_related("creator", "creator__user")
+        .filter(creator__handle=name, ended_at__isnull=True, streaming=True)
+        .first()
+    )
+    if session is None:
+        return None
+    return live_session_end(session=session, by=session.creator.user)
