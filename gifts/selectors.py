@@ -137,6 +137,11 @@ def gift_panel(
     ]
 
 
+def gifts_locked(*, creator_id: int, at: datetime | None = None) -> list[Gift]:
+    """Gifts on sale that only the creator's subscribers may send: shown locked to everyone else."""
+    return [g for g in gifts_on_sale(at=at, subscriber=True, creator_id=creator_id) if g.subscribers_only]  # type: ignore[attr-defined]
+
+
 def public_name(*, sender: User, anonymous: bool) -> str:
     if anonymous or not sender.show_on_leaderboards:
         return ANONYMOUS

@@ -23,7 +23,7 @@ from wallet.selectors import wallet_balance_get
 
 from . import selectors, services
 from .forms import ChatForm, GiftSendForm, LiveStartForm
-from .live.events import live_event_last_id, live_event_stream, realtime_enabled
+from .live.events import live_event_last_id, live_event_stream, live_viewers_get, realtime_enabled
 from .models import Gift, GiftSend, LiveSession
 
 
@@ -72,6 +72,7 @@ def live_room(request: HttpRequest, session_id: int) -> HttpResponse:
     feed = selectors.live_feed(session=session)
     chat = selectors.chat_feed(session=session)
     user = _user(request)
+    subscriber = selectors.subscriber_is_current(subscriber=user, creator=session.creator)
     return render(
         request,
         "gifts/live_room.html",
@@ -90,9 +91,13 @@ def live_room(request: HttpRequest, session_id: int) -> HttpResponse:
             "armed_effect": selectors.effect_armed_get(user=user),
             "board": selectors.leaderboard_for_session(session=session),
             "sse": realtime_enabled(),
-            **_panel_context(
-                request, session.creator, selectors.subscriber_is_current(subscriber=user, creator=session.creator)
-            ),
+            "viewers": live_viewers_get(session_id=session.pk) if session.is_live else None,
+            "hls_url": settings.LIVE_HLS_URL.format(handle=session.creator.handle) if session.is_live else "",
+            "combo_seconds": settings.GIFT_COMBO_SECONDS,
+            "undo_min_coins": settings.GIFT_UNDO_MIN_COINS,
+            "undo_seconds": settings.GIFT_UNDO_SECONDS,
+            "locked": [] if subscriber else selectors.gifts_locked(creator_id=session.creator_id),
+            **_panel_context(request, session.creator, subscriber),
         },
     )
 
@@ -117,6 +122,7 @@ def live_feed(request: HttpRequest, session_id: int) -> JsonResponse:
             "leaderboard": selectors.leaderboard_for_session(session=session),
             "chat": selectors.chat_feed(session=session),
             "live": session.is_live,
+            "streaming": session.streaming,
         }
     )
 

@@ -275,6 +275,38 @@ def live_stream_published(*, session_id: int, streaming: bool) -> None:
     _publish(session_id=session_id, event={"type": "stream", "streaming": streaming})
 
 
+def viewers_key(session_id: int) -> str:
+    return f"{PREFIX}:{session_id}:viewers"
+
+
+VIEWERS_FRESH_SECONDS = 40  # a process's count of a room's viewers older than this is left out (the process died)
+
+
+def live_viewers_get(*, session_id: int) -> int | None:
+    """How many viewers hold the room's event stream now, over every ASGI process (each reports its own count
+    every 15 s: ``gifts.live.hub``); None without Redis."""
+    if not realtime_enabled():
+        return None
+    try:
+        counts = _client().hvals(viewers_key(session_id))
+    except Exception:
+        logger.warning("could not read the viewer count of session %s", session_id, exc_info=True)
+        return None
+    now, total = time.time(), 0
+    for value in counts:
+        count, _, at = str(value).partition(":")
+        if now - float(at or 0) <= VIEWERS_FRESH_SECONDS:
+            total += int(count)
+    return total
+
+
+def live_viewers_published(*, session_id: int) -> None:
+    """Tell the room how many watch it (the count in the page header)."""
+    count = live_viewers_get(session_id=session_id)
+    if count is not None:
+        _publish(session_id=session_id, event={"type": "viewers", "count": count})
+
+
 def live_ended_published(*, session_id: int) -> None:
     _publish(session_id=session_id, event={"type": "ended"}, ttl=ENDED_TTL_SECONDS)
 

@@ -16,7 +16,10 @@ import asyncio
 import contextlib
 import functools
 import logging
+import os
 import re
+import socket
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -161,9 +164,11 @@ class Hub:
         return room
 
     async def _tick(self, every: float = 15.0) -> None:
-        """One timer for all streams: a heartbeat comment to each (proxies close silent connections), and the end
-        of those past their deadline."""
+        """One timer for all streams: a heartbeat comment to each (proxies close silent connections), the end of
+        those past their deadline, and this process's count of each room's viewers (one process a round then
+        tells the room the total)."""
         loop = asyncio.get_running_loop()
+        me = f"{socket.gethostname()}:{os.getpid()}"
         while True:
             await asyncio.sleep(every)
             now = loop.time()
@@ -173,6 +178,16 @@ class Hub:
                         listener.close()
                     else:
                         listener.beat()
+                with contextlib.suppress(Exception):
+                    await self._count(room, me, every)
+
+    async def _count(self, room: Room, me: str, every: float) -> None:
+        client = _aclient()
+        key = events.viewers_key(room.session_id)
+        await client.hset(key, me, f"{len(room.listeners)}:{time.time()}")
+        await client.expire(key, 3600)
+        if await client.set(f"{key}:announce", me, nx=True, ex=max(1, int(every) - 1)):
+            await asyncio.to_thread(events.live_viewers_published, session_id=room.session_id)
 
 
 async def _stream_info(key: str) -> events.StreamInfo:

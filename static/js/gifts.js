@@ -47,13 +47,32 @@
       .then(function (r) { return r.json(); });
   }
 
+  // The live room's tray: each gift is its own send button; tapping one again within the combo window sends another
+  // and its counter goes up.
+  var comboMs = Number((document.getElementById("live-room") || { dataset: {} }).dataset.comboSeconds || 10) * 1000;
+  function countCombo(button) {
+    var badge = button && button.querySelector(".combo-count");
+    if (!badge) { return; }
+    var now = Date.now(), last = Number(button.dataset.lastSent || 0);
+    var combo = now - last <= comboMs ? Number(button.dataset.combo || 1) + 1 : 1;
+    button.dataset.combo = combo; button.dataset.lastSent = now;
+    badge.textContent = combo > 1 ? "×" + combo : "";
+    clearTimeout(button.comboTimer);
+    button.comboTimer = setTimeout(function () { badge.textContent = ""; button.dataset.combo = 0; }, comboMs);
+  }
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
-    var button = form.querySelector("#send-gift");
+    var button = event.submitter || form.querySelector("#send-gift");
+    var body = new FormData(form);
+    if (button && button.name) { body.set(button.name, button.value); }
+    if (form.querySelector("#tray-anonymous") && form.querySelector("#tray-anonymous").checked) { body.set("visibility", "anonymous"); }
+    else if (form.querySelector("#tray-anonymous")) { body.set("visibility", "public"); }
     button.disabled = true;
-    post(form.action, new FormData(form)).then(function (data) {
+    post(form.action, body).then(function (data) {
       if (data.ok) {
         say(data.message, true);
+        countCombo(button);
         form.querySelector("[name=idempotency_key]").value = data.next_key;
         if (data.undo_url) { showUndo(data.undo_url, data.undo_seconds); }
         document.dispatchEvent(new CustomEvent("coinshop:gift-sent"));

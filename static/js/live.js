@@ -15,7 +15,10 @@
   var chat = document.getElementById("chat-list");  // absent on older pages: the chat part is skipped
   var shownGifts = {}, shownChat = {};
   list.querySelectorAll("li[data-id]").forEach(function (li) { shownGifts[li.dataset.id] = li; });
-  if (chat) { chat.querySelectorAll("li[data-id]").forEach(function (li) { shownChat[li.dataset.id] = true; }); }
+  if (chat) {
+    chat.querySelectorAll("li[data-id]").forEach(function (li) { shownChat[li.dataset.id] = true; });
+    chat.scrollTop = chat.scrollHeight;  // chat reads downwards: its newest line is at the bottom
+  }
 
   function text(tag, value, cls) {
     var el = document.createElement(tag);
@@ -66,7 +69,7 @@
 
   function addGift(g) {
     var seen = shownGifts[g.id];
-    if (seen) { if (g.cancelled) { markCancelled(seen); } return; }
+    if (seen) { if (g.cancelled) { markCancelled(seen); } return false; }
     var empty = document.getElementById("feed-empty");
     if (empty) { empty.remove(); }
     var li = document.createElement("li");
@@ -83,13 +86,36 @@
     if (g.cancelled) { markCancelled(li); }
     li.classList.add("new");
     shownGifts[g.id] = li;
-    list.appendChild(li);
+    list.insertBefore(li, list.firstChild);  // newest first: always in sight
     while (list.children.length > 50) {
-      var gone = list.firstChild;
+      var gone = list.lastChild;
       list.removeChild(gone);
       if (gone.dataset) { delete shownGifts[gone.dataset.id]; }
     }
-    list.scrollTop = list.scrollHeight;
+    list.scrollTop = 0;
+    return true;
+  }
+
+  // A gift arriving live plays over the video: small gifts briefly, big ones bigger and longer, with the sender's
+  // public name and the combo count. With reduced motion it is a quiet line that fades.
+  var overlay = document.getElementById("gift-overlay");
+  function animate(g) {
+    if (!overlay || g.cancelled) { return; }
+    var size = g.coins >= 1000 ? "big" : (g.coins >= 100 ? "medium" : "small");
+    var pop = document.createElement("div");
+    pop.className = "gift-pop " + size;
+    pop.dataset.id = g.id;
+    var img = document.createElement("img");
+    img.className = "gift-art"; img.src = g.artwork; img.alt = "";
+    pop.appendChild(img);
+    var words = document.createElement("span");
+    words.appendChild(text("strong", g.name, "who"));
+    words.appendChild(document.createTextNode(" sent " + (g.quantity > 1 ? g.quantity + " × " : "") + g.gift));
+    if (g.combo > 1) { words.appendChild(document.createTextNode(" ")); words.appendChild(text("span", "×" + g.combo, "combo")); }
+    pop.appendChild(words);
+    overlay.appendChild(pop);
+    while (overlay.children.length > 6) { overlay.removeChild(overlay.firstChild); }
+    setTimeout(function () { pop.remove(); }, size === "big" ? 5000 : (size === "medium" ? 3500 : 2200));
   }
 
   function renderBoard(rows) {
@@ -111,14 +137,70 @@
     if (panel) { panel.hidden = true; }
     var note = document.getElementById("stream-ended");
     if (note) { note.hidden = false; }
+    var badge = document.getElementById("live-badge");
+    if (badge) { badge.textContent = "Ended"; badge.className = "badge"; }
+    player.stop("This stream has ended.");
   }
 
+  // The video: HLS from the ingest (hls.js; Safari plays HLS natively). "Offline" until the creator streams,
+  // "Starting" until the first segments exist, and it tries again by itself when the stream drops and returns.
+  var player = (function () {
+    var video = document.getElementById("live-video");
+    var state = document.getElementById("player-state");
+    var unmute = document.getElementById("unmute");
+    var src = room.dataset.hlsUrl;
+    var hls = null, retry = null, creator = (document.querySelector(".player-bar a") || {}).textContent || "The creator";
+    function say(words) { if (state) { state.textContent = words; state.hidden = !words; } }
+    function later() { clearTimeout(retry); retry = setTimeout(start, 3000); }
+    function start() {
+      clearTimeout(retry);
+      if (!video || !src || room.dataset.live !== "1" || room.dataset.streaming !== "1") { return; }
+      say("Starting the video…");
+      if (window.Hls && window.Hls.isSupported()) {
+        if (hls) { hls.destroy(); }
+        hls = new window.Hls({ liveSyncDurationCount: 2, manifestLoadingMaxRetry: 0 });
+        hls.on(window.Hls.Events.ERROR, function (_, data) {
+          if (data.fatal) { hls.destroy(); hls = null; say("Waiting for the video…"); later(); }
+        });
+        hls.loadSource(src);
+        hls.attachMedia(video);
+      } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
+        video.src = src;
+      } else {
+        say("This browser cannot play the live video.");
+        return;
+      }
+      var played = video.play();
+      if (played && played.catch) { played.catch(function () {}); }
+    }
+    if (video) {
+      video.addEventListener("playing", function () { say(""); if (unmute) { unmute.hidden = !video.muted; } });
+      video.addEventListener("error", function () { say("Waiting for the video…"); later(); });
+    }
+    if (unmute) { unmute.addEventListener("click", function () { video.muted = false; unmute.hidden = true; }); }
+    return {
+      start: start,
+      stop: function (words) {
+        clearTimeout(retry);
+        if (hls) { hls.destroy(); hls = null; }
+        if (video) { video.removeAttribute("src"); video.load(); }
+        say(words || "Offline: the video starts here when " + creator + " streams from OBS.");
+      }
+    };
+  })();
+  player.start();
+
   // The feed as the database has it: the first render of a poll, or a resync after a gap in the events.
-  function renderFeed(data) {
-    data.gifts.forEach(addGift);
+  function renderFeed(data, live) {
+    data.gifts.forEach(function (g) { if (addGift(g) && live) { animate(g); } });
     (data.chat || []).forEach(addChat);
     renderBoard(data.leaderboard);
-    if (data.live === false) { ended(); }
+    if (data.live === false) { ended(); return; }
+    var streaming = data.streaming ? "1" : "0";
+    if (data.streaming !== undefined && streaming !== room.dataset.streaming) {
+      room.dataset.streaming = streaming;
+      if (data.streaming) { player.start(); } else { player.stop(); }
+    }
   }
 
   // Event ids are "<ms>-<seq>": compare them as number pairs.
@@ -129,10 +211,19 @@
   }
 
   function apply(event) {
-    if (event.type === "gift") { addGift(event.gift); }
-    else if (event.type === "undo") { markCancelled(shownGifts[event.gift_id]); }
+    if (event.type === "gift") { if (addGift(event.gift)) { animate(event.gift); } }
+    else if (event.type === "undo") {
+      markCancelled(shownGifts[event.gift_id]);
+      var pop = overlay && overlay.querySelector('.gift-pop[data-id="' + event.gift_id + '"]');
+      if (pop) { pop.remove(); }
+    }
     else if (event.type === "chat") { addChat(event.chat); }
     else if (event.type === "ended") { ended(); }
+    else if (event.type === "viewers") { var count = document.getElementById("viewer-count"); if (count) { count.textContent = Number(event.count).toLocaleString("en-US"); } }
+    else if (event.type === "stream") {
+      room.dataset.streaming = event.streaming ? "1" : "0";
+      if (event.streaming) { player.start(); } else { player.stop(); }
+    }
   }
 
   if (room.dataset.eventsUrl && window.EventSource) {
@@ -174,7 +265,7 @@
       busy = true;
       fetch(feedUrl + "?v=" + encodeURIComponent(version), { credentials: "same-origin", headers: { "Accept": "application/json" } })
         .then(function (r) { return r.json(); })
-        .then(function (data) { version = data.v; if (!data.unchanged) { renderFeed(data); } })
+        .then(function (data) { version = data.v; if (!data.unchanged) { renderFeed(data, true); } })
         .catch(function () {})
         .finally(function () { busy = false; });
     };

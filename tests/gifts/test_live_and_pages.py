@@ -139,12 +139,14 @@ def _many_gifts(make_user, creator, live, catalog, fund, senders=8, first=0):
 
 
 # Session, user, creator, live session, two leaderboards (aggregate + names each), gifts on sale, balance, nav,
-# the viewer's subscription and the creator's plan. (Subscriber badges are a subquery of the names' query.)
-CREATOR_PAGE_QUERIES = 13
+# the viewer's subscription and the creator's plan, the creator's videos. (Subscriber badges are a subquery of the
+# names' query.)
+CREATOR_PAGE_QUERIES = 14
 CACHED_BOARD_QUERIES = 2  # a leaderboard read from the cache saves its aggregate and its names
 # Session, user, live session, feed (one join), leaderboard (aggregate + names), gifts on sale, balance, nav,
-# chat (one join), the viewer's stickers, armed effect, whether the viewer subscribes, and the feed's version.
-LIVE_ROOM_QUERIES = 14
+# chat (one join), the viewer's stickers, armed effect, whether the viewer subscribes, the feed's version, and the
+# gifts locked for subscribers (shown locked in the tray).
+LIVE_ROOM_QUERIES = 15
 FEED_QUERIES = 8  # session, live session, version, feed, board (2), chat
 
 
