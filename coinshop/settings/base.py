@@ -244,6 +244,7 @@ LEADERBOARD_CACHE_SECONDS = env.int("LEADERBOARD_CACHE_SECONDS", default=60)
 LIVE_EVENTS_KEEP = env.int("LIVE_EVENTS_KEEP", default=1000)
 LIVE_COALESCE_MS = env.int("LIVE_COALESCE_MS", default=200)
 LIVE_STREAM_SECONDS = env.int("LIVE_STREAM_SECONDS", default=300)
+LIVE_HEARTBEAT_SECONDS = env.float("LIVE_HEARTBEAT_SECONDS", default=15.0)  # heartbeats, and viewer counts, this often
 # Live video (deploy/nginx-rtmp.conf): the address creators paste into OBS, the secret nginx's RTMP module puts in its
 # callback URLs (on_publish, on_publish_done; without it the callbacks refuse every stream), and where the live room
 # finds a creator's HLS playlist ({handle} is replaced: the stream's name is the creator's handle).

@@ -163,11 +163,12 @@ class Hub:
         await room.ready.wait()
         return room
 
-    async def _tick(self, every: float = 15.0) -> None:
+    async def _tick(self) -> None:
         """One timer for all streams: a heartbeat comment to each (proxies close silent connections), the end of
         those past their deadline, and this process's count of each room's viewers (one process a round then
         tells the room the total)."""
         loop = asyncio.get_running_loop()
+        every = settings.LIVE_HEARTBEAT_SECONDS
         me = f"{socket.gethostname()}:{os.getpid()}"
         while True:
             await asyncio.sleep(every)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -221,6 +222,23 @@ def test_open_streams_hold_no_database_connection(server, room, gifters, catalog
         assert [e["gift"]["id"] for e in stream.events_until(1)] == [sent.pk]
     during = connections()
     assert during - before <= 1, f"{during - before} database connections for 50 open streams"
+    for stream in streams:
+        stream.close()
+
+
+def test_the_room_is_told_how_many_watch(room) -> None:
+    with uvicorn_server(LIVE_HEARTBEAT_SECONDS="1") as server:
+        _count_viewers(server, room)
+
+
+def _count_viewers(server: str, room: LiveSession) -> None:
+    streams = [_open(server, room) for _ in range(3)]
+    deadline = time.monotonic() + 10
+    counts: list[int] = []
+    while 3 not in counts and time.monotonic() < deadline:
+        counts += [e["count"] for e in streams[0].events_until(1) if e["type"] == "viewers"]
+    assert 3 in counts, counts
+    assert events.live_viewers_get(session_id=room.pk) == 3
     for stream in streams:
         stream.close()
 
