@@ -21,6 +21,7 @@ urlpatterns = [
     path("stripe/", include("djstripe.urls", namespace="djstripe")),
     re_path(r"^@(?P<handle>[a-z0-9_-]{3,30})/$", gift_views.creator_page, name="creator_page"),
     path("", include("gifts.urls")),
+    path("", include("videos.urls")),
 ]
 
 if settings.DEBUG:

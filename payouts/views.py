@@ -15,6 +15,7 @@ from django.urls import reverse
 from accounts.decorators import recent_otp_required
 from accounts.models import CreatorProfile
 from gifts.selectors import leaderboard_for_creator
+from videos.selectors import video_earnings_list
 
 from . import selectors, services
 from .charts import bar_chart_svg
@@ -33,12 +34,16 @@ def earnings(request: HttpRequest) -> HttpResponse:
         return redirect("creator_become")
     days = 90 if request.GET.get("days") == "90" else 30
     per_day = selectors.earnings_per_day(creator=creator, days=days)
+    summary = selectors.creator_diamonds_summary(creator=creator)
     return render(
         request,
         "payouts/earnings.html",
         {
             "creator": creator,
-            "summary": selectors.creator_diamonds_summary(creator=creator),
+            "summary": summary,
+            "video_earnings": [
+                {"row": row, "cash": summary.cash(row.diamonds)} for row in video_earnings_list(creator=creator)
+            ],
             "days": days,
             "chart": bar_chart_svg(per_day, title=f"Diamonds earned per day, last {days} days"),
             "per_day": per_day,

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "accounts",
     "wallet",
     "gifts",
+    "videos",
     "payouts",
 ]
 
@@ -276,3 +277,53 @@ PAYOUT_HOLD_DAYS = env.int("PAYOUT_HOLD_DAYS", default=7)  # diamonds received t
 PAYOUT_AUTO_APPROVE_BELOW_MINOR = env.int("PAYOUT_AUTO_APPROVE_BELOW_MINOR", default=10_000)  # $100
 PAYOUT_AUTO_APPROVE_MIN_ACCOUNT_DAYS = 30
 PAYOUT_DETAILS_HOLD_HOURS = 48
+
+# --- Videos (videos app) ---------------------------------------------------------------------
+# Uploads are checked with ffprobe and converted by a Celery task with ffmpeg (Debian package `ffmpeg`) into a web
+# copy (H.264/AAC MP4, fast start) and a poster frame. Every video file lives in a storage of its own,
+# STORAGES["videos"], which is NOT served under MEDIA_URL: each file goes through a view that checks who may see it
+# (subscriber-only videos: subscribers and the creator only).
+#
+# By default the storage is a folder (VIDEO_ROOT, outside MEDIA_ROOT). To keep videos in any S3-compatible store
+# (AWS S3, MinIO, Cloudflare R2, Backblaze B2, ...), install django-storages with boto3
+# (`pip install "django-storages[s3]"`) and set VIDEO_S3_BUCKET (and VIDEO_S3_ENDPOINT_URL for a store other than
+# AWS, VIDEO_S3_REGION, VIDEO_S3_ACCESS_KEY_ID, VIDEO_S3_SECRET_ACCESS_KEY, or let boto3 find credentials the usual
+# way). The bucket stays private: after the access check the file views redirect to a URL signed for
+# VIDEO_S3_URL_SECONDS. The Celery worker reads the upload back through the same storage API to convert it.
+#
+# Serving from the folder: the file views answer HTTP Range requests themselves (browsers seek with them). Behind
+# nginx set VIDEO_ACCEL_REDIRECT_PREFIX (e.g. "/_videos/") and nginx sends the file after Django's check:
+#     location /_videos/ { internal; alias /srv/coinshop/private-media/videos/; }   # = VIDEO_ROOT, trailing slash
+# (and raise nginx's client_max_body_size to VIDEO_MAX_BYTES for the upload page, /videos/new/).
+VIDEO_ROOT = env.path("VIDEO_ROOT", default=BASE_DIR / "private-media" / "videos")
+VIDEO_MAX_BYTES = env.int("VIDEO_MAX_BYTES", default=500 * 1024 * 1024)  # largest upload
+VIDEO_MAX_SECONDS = env.int("VIDEO_MAX_SECONDS", default=3600)  # longest video
+VIDEO_PROBE_SECONDS = env.int("VIDEO_PROBE_SECONDS", default=30)  # ffprobe's time limit, during the upload request
+VIDEO_PROCESS_SECONDS = env.int("VIDEO_PROCESS_SECONDS", default=1800)  # ffmpeg's time limit per video, in the task
+VIDEO_MAX_HEIGHT = env.int("VIDEO_MAX_HEIGHT", default=1080)  # the web copy is scaled down to at most this height
+VIDEO_ACCEL_REDIRECT_PREFIX = env.str("VIDEO_ACCEL_REDIRECT_PREFIX", default="")
+FFMPEG_BINARY = env.str("FFMPEG_BINARY", default="ffmpeg")
+FFPROBE_BINARY = env.str("FFPROBE_BINARY", default="ffprobe")
+VIDEO_S3_BUCKET = env.str("VIDEO_S3_BUCKET", default="")
+VIDEO_S3_URL_SECONDS = env.int("VIDEO_S3_URL_SECONDS", default=300)
+if VIDEO_S3_BUCKET:
+    STORAGES["videos"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": VIDEO_S3_BUCKET,
+            "endpoint_url": env.str("VIDEO_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("VIDEO_S3_REGION", default="") or None,
+            "access_key": env.str("VIDEO_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("VIDEO_S3_SECRET_ACCESS_KEY", default="") or None,
+            "location": env.str("VIDEO_S3_PREFIX", default="videos"),
+            "default_acl": "private",
+            "querystring_auth": True,  # url() gives a signed, expiring URL
+            "querystring_expire": VIDEO_S3_URL_SECONDS,
+            "file_overwrite": False,
+        },
+    }
+else:
+    STORAGES["videos"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": VIDEO_ROOT, "base_url": "/_videos/"},
+    }

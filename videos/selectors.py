@@ -1,0 +1,110 @@
+"""Video reads: who may watch what, a creator's lists, a video's gift total and top gifters, earnings per video."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, Max, Q, Sum
+
+from accounts.models import CreatorProfile, User
+from gifts.models import GiftSendStatus
+from gifts.selectors import public_name, subscriber_is_current
+
+from .models import Audience, Video, VideoGift, VideoStatus
+
+
+def video_get(*, public_id: uuid.UUID) -> Video | None:
+    return Video.objects.select_related("creator", "creator__user").filter(public_id=public_id).first()
+
+
+def video_is_own(*, video: Video, user: User) -> bool:
+    return user.is_authenticated and video.creator.user_id == user.pk
+
+
+def video_access_problem(*, video: Video, user: User, at: datetime | None = None) -> str | None:
+    """Why ``user`` may not watch ``video`` (its page, file and poster), in words; ``None`` when they may.
+
+    Public videos: anyone. Subscriber-only videos: the creator's current subscribers, and the creator.
+    """
+    if video.audience == Audience.PUBLIC or video_is_own(video=video, user=user):
+        return None
+    if subscriber_is_current(subscriber=user, creator=video.creator, at=at):
+        return None
+    who = video.creator.display_name
+    if not user.is_authenticated:
+        return f"This video is for {who}'s subscribers. Log in and subscribe to watch it."
+    return f"This video is for {who}'s subscribers. Subscribe to watch it."
+
+
+def video_list_for_creator_page(*, creator: CreatorProfile, can_see_locked: bool, limit: int = 12) -> list[Video]:
+    """A creator's ready videos, newest first; each has ``locked`` (a subscriber-only video this viewer may not
+    watch: listed with a lock, without its poster)."""
+    videos = list(Video.objects.filter(creator=creator, status=VideoStatus.READY).order_by("-created_at")[:limit])
+    for video in videos:
+        video.locked = video.audience == Audience.SUBSCRIBERS and not can_see_locked  # type: ignore[attr-defined]
+    return videos
+
+
+def video_list_mine(*, creator: CreatorProfile) -> list[Video]:
+    """All of a creator's videos (processing, ready, failed), newest first, with their gift counts."""
+    return list(
+        Video.objects.filter(creator=creator)
+        .annotate(
+            gift_count=Count("gifts", filter=~Q(gifts__gift_send__status=GiftSendStatus.CANCELLED)),
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+@dataclass(frozen=True)
+class VideoGiftSummary:
+    gifts: int
+    coins: int
+    top: list[dict[str, object]]  # name, coins, best first (anonymous gifts and opted-out people: "Anonymous")
+
+
+def video_gift_summary(*, video: Video, limit: int = 5) -> VideoGiftSummary:
+    """A video's gift total and its top gifters (two queries). Cancelled gifts do not count."""
+    sends = VideoGift.objects.filter(video=video).exclude(gift_send__status=GiftSendStatus.CANCELLED)
+    rows = list(
+        sends.values("gift_send__sender_id", "gift_send__visibility")
+        .annotate(coins=Sum("gift_send__coins"), n=Count("id"))
+        .order_by("-coins", "gift_send__sender_id")
+    )
+    shown = rows[:limit]
+    people = {u.pk: u for u in User.objects.filter(pk__in={r["gift_send__sender_id"] for r in shown})}
+    top: list[dict[str, object]] = [
+        {
+            "name": public_name(
+                sender=people[r["gift_send__sender_id"]], anonymous=r["gift_send__visibility"] == "anonymous"
+            ),
+            "coins": r["coins"],
+        }
+        for r in shown
+    ]
+    return VideoGiftSummary(gifts=sum(r["n"] for r in rows), coins=sum(r["coins"] for r in rows), top=top)
+
+
+@dataclass(frozen=True)
+class VideoEarning:
+    video: Video
+    gifts: int
+    diamonds: int
+    last_gift_at: datetime
+
+
+def video_earnings_list(*, creator: CreatorProfile) -> list[VideoEarning]:
+    """Per video: gifts and diamonds earned on it (cancelled gifts excluded), the video with the newest gift first."""
+    rows = (
+        Video.objects.filter(creator=creator)
+        .annotate(
+            n=Count("gifts", filter=~Q(gifts__gift_send__status=GiftSendStatus.CANCELLED)),
+            diamonds=Sum("gifts__gift_send__diamonds", filter=~Q(gifts__gift_send__status=GiftSendStatus.CANCELLED)),
+            last=Max("gifts__created_at", filter=~Q(gifts__gift_send__status=GiftSendStatus.CANCELLED)),
+        )
+        .filter(n__gt=0)
+        .order_by("-last", "-id")
+    )
+    return [VideoEarning(video=v, gifts=v.n, diamonds=v.diamonds or 0, last_gift_at=v.last) for v in rows]  # type: ignore[attr-defined]

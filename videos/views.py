@@ -1,0 +1,274 @@
+"""Thin video views: upload, the creator's list, the video page (player, gift panel, the video's gifts), the file and
+poster (each access-checked), status polling, gifts on a video, deletion."""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from typing import BinaryIO
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseForbidden,
+    HttpResponseRedirect,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST, require_safe
+
+from accounts.models import CreatorProfile, User
+from gifts.forms import GiftSendForm
+from gifts.models import Gift, GiftSend
+from gifts.selectors import subscriber_is_current
+from gifts.views import _panel_context
+from wallet.selectors import wallet_balance_get
+
+from . import selectors, services
+from .forms import VideoUploadForm
+from .models import Video
+
+RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+CHUNK = 64 * 1024
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _creator(request: HttpRequest) -> CreatorProfile | None:
+    if not request.user.is_authenticated:
+        return None
+    return CreatorProfile.objects.select_related("user").filter(user_id=request.user.pk).first()
+
+
+def _video_or_404(public_id: uuid.UUID, request: HttpRequest) -> Video:
+    """The video, if it exists and is ready (or the creator is asking: they see it while it processes or failed)."""
+    video = selectors.video_get(public_id=public_id)
+    if video is None or not (video.is_ready or selectors.video_is_own(video=video, user=_user(request))):
+        raise Http404("No such video.")
+    return video
+
+
+@login_required
+def video_upload(request: HttpRequest) -> HttpResponse:
+    creator = _creator(request)
+    if creator is None:
+        messages.info(request, "Become a creator to upload videos.")
+        return redirect("creator_become")
+    form = VideoUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            video = services.video_upload_create(
+                creator=creator,
+                upload=form.cleaned_data["file"],
+                title=form.cleaned_data["title"],
+                description=form.cleaned_data["description"],
+                audience=form.cleaned_data["audience"],
+            )
+        except ValidationError as exc:
+            form.add_error("file", exc.messages[0])
+        else:
+            messages.success(
+                request, f"“{video.title}” is uploaded and being processed. This page shows when it is ready."
+            )
+            return redirect(video)
+    return render(request, "videos/upload.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def video_mine(request: HttpRequest) -> HttpResponse:
+    creator = _creator(request)
+    if creator is None:
+        return redirect("creator_become")
+    return render(request, "videos/mine.html", {"videos": selectors.video_list_mine(creator=creator)})
+
+
+def video_page(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    video = _video_or_404(public_id, request)
+    user = _user(request)
+    problem = selectors.video_access_problem(video=video, user=user)
+    if problem:
+        return render(request, "videos/locked.html", {"video": video, "problem": problem}, status=403)
+    subscriber = subscriber_is_current(subscriber=user, creator=video.creator)
+    return render(
+        request,
+        "videos/page.html",
+        {
+            "video": video,
+            "profile": video.creator,
+            "is_own_video": selectors.video_is_own(video=video, user=user),
+            "summary": selectors.video_gift_summary(video=video) if video.is_ready else None,
+            "gift_action": reverse("video_gift_send", args=[video.public_id]),
+            **_panel_context(request, video.creator, subscriber),
+        },
+    )
+
+
+def _file_response(request: HttpRequest, name: str) -> HttpResponseBase:
+    """A stored file, after the access check: by nginx (X-Accel-Redirect), from the folder (with HTTP Range
+    support: browsers seek in a video with byte ranges), or by a signed URL of the object store."""
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    storage = services.video_storage()
+    if settings.VIDEO_ACCEL_REDIRECT_PREFIX:
+        accel = HttpResponse(content_type=content_type)  # nginx sends the file (an `internal` location)
+        accel["X-Accel-Redirect"] = settings.VIDEO_ACCEL_REDIRECT_PREFIX.rstrip("/") + "/" + quote(name)
+        accel["Cache-Control"] = "private, max-age=3600"
+        return accel
+    try:
+        path = storage.path(name)
+    except NotImplementedError:  # an object store (S3-compatible): a short-lived signed URL
+        redirect_response = HttpResponseRedirect(storage.url(name))
+        redirect_response["Cache-Control"] = "private, no-store"
+        return redirect_response
+    try:
+        size = os.path.getsize(path)
+        file = open(path, "rb")  # noqa: SIM115 - closed by the response
+    except FileNotFoundError:
+        raise Http404("This file is missing.") from None
+    response: HttpResponseBase
+    match = RANGE.match(request.headers.get("Range", "").strip())
+    if match and (match.group(1) or match.group(2)):
+        first, last = match.group(1), match.group(2)
+        start, end = (int(first), int(last) if last else size - 1) if first else (max(0, size - int(last)), size - 1)
+        end = min(end, size - 1)
+        if start > end or start >= size:
+            file.close()
+            response = HttpResponse(status=416)
+            response["Content-Range"] = f"bytes */{size}"
+            return response
+        file.seek(start)
+        response = StreamingHttpResponse(_read(file, end - start + 1), status=206, content_type=content_type)
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+        response["Content-Length"] = str(end - start + 1)
+    else:
+        response = FileResponse(file, content_type=content_type)
+    response["Accept-Ranges"] = "bytes"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def _read(file: BinaryIO, length: int) -> Iterator[bytes]:
+    try:
+        while length > 0:
+            chunk = file.read(min(CHUNK, length))
+            if not chunk:
+                break
+            length -= len(chunk)
+            yield chunk
+    finally:
+        file.close()
+
+
+def _watchable_file(request: HttpRequest, public_id: uuid.UUID, field: str) -> HttpResponseBase:
+    video = selectors.video_get(public_id=public_id)
+    if video is None or not video.is_ready:
+        raise Http404("No such video.")
+    problem = selectors.video_access_problem(video=video, user=_user(request))
+    if problem:
+        return HttpResponseForbidden(problem, content_type="text/plain; charset=utf-8")
+    return _file_response(request, getattr(video, field))
+
+
+@require_safe
+def video_file(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
+    return _watchable_file(request, public_id, "web_name")
+
+
+@require_safe
+def video_poster(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
+    return _watchable_file(request, public_id, "poster_name")
+
+
+@never_cache
+def video_status(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
+    video = _video_or_404(public_id, request)
+    return JsonResponse({"status": video.status, "label": video.get_status_display(), "reason": video.failure_reason})
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _send_from_form(request: HttpRequest, video: Video) -> GiftSend | str:
+    """Parse the gift panel's form and send on the video; returns the send, or the reason it was refused."""
+    form = GiftSendForm(request.POST)
+    if not form.is_valid():
+        return str(next(iter(form.errors.values()))[0])
+    gift = Gift.objects.select_related("event").filter(pk=form.cleaned_data["gift"]).first()
+    if gift is None:
+        return "That gift does not exist."
+    try:
+        return services.video_gift_send(
+            sender=_user(request),
+            video=video,
+            gift=gift,
+            quantity=form.cleaned_data["quantity"],
+            visibility=form.cleaned_data["visibility"],
+            idempotency_key=form.cleaned_data["idempotency_key"],
+        )
+    except ValidationError as exc:
+        return str(exc.messages[0])
+
+
+@login_required
+@require_POST
+def video_gift_send(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The gift panel on a video page posts here: the same answers as ``gifts.views.gift_send`` (JSON for the page's
+    script, a redirect back otherwise), the gift recorded with the video."""
+    video = _video_or_404(public_id, request)
+    outcome = _send_from_form(request, video)
+    balance = wallet_balance_get(user=_user(request))
+    if isinstance(outcome, str):
+        if _wants_json(request):
+            return JsonResponse(
+                {"ok": False, "error": outcome, "balance": balance, "recharge": reverse("recharge")}, status=400
+            )
+        messages.error(request, outcome)
+        return redirect(video)
+    sent = f"You sent {outcome.quantity} × {outcome.gift.name} to {video.creator.display_name} on “{video.title}”."
+    undo_seconds = settings.GIFT_UNDO_SECONDS if outcome.undo_until else 0
+    if _wants_json(request):
+        return JsonResponse(
+            {
+                "ok": True,
+                "message": sent,
+                "balance": balance,
+                "undo_url": reverse("gift_undo", args=[outcome.public_id]) if undo_seconds else None,
+                "undo_seconds": undo_seconds,
+                "next_key": str(uuid.uuid4()),
+                "gift_id": outcome.pk,
+            }
+        )
+    note = f" You can cancel it for {undo_seconds} seconds." if undo_seconds else ""
+    messages.success(request, sent + note)
+    return redirect(video)
+
+
+@login_required
+@require_POST
+def video_delete(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    video = selectors.video_get(public_id=public_id)
+    if video is None or not selectors.video_is_own(video=video, user=_user(request)):
+        raise Http404("No such video.")
+    try:
+        services.video_delete(video=video, by=_user(request))
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect(video)
+    messages.success(request, f"“{video.title}” is deleted.")
+    return redirect("video_mine")
