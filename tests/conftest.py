@@ -33,6 +33,12 @@ def _ingest_available() -> bool:
     return available()
 
 
+def _nchan_available() -> bool:
+    from tests.gifts.rtmp import NGINX
+
+    return os.path.exists(NGINX) and os.path.exists("/usr/lib/nginx/modules/ngx_nchan_module.so")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """``postgres`` tests skip on SQLite, except when the run promises real services: then they fail loudly."""
     from django.conf import settings
@@ -44,6 +50,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL; .ci/run does)"))
         if "ingest" in item.keywords and not REQUIRE_SERVICES and not _ingest_available():
             item.add_marker(pytest.mark.skip(reason="needs nginx with the RTMP module and ffmpeg (bin/test has them)"))
+        if "nchan" in item.keywords and not REQUIRE_SERVICES and not _nchan_available():
+            item.add_marker(pytest.mark.skip(reason="needs nginx with the nchan module (bin/test has it)"))
         if "redis" in item.keywords and not settings.REDIS_URL and not REQUIRE_SERVICES:
             item.add_marker(pytest.mark.skip(reason="needs Redis (set REDIS_URL; .ci/run does)"))
         if "real_worker" in item.keywords and not has_broker and not REQUIRE_SERVICES:

@@ -60,29 +60,34 @@ def _aclient() -> Any:
 class Listener:
     """One open event stream: the messages waiting to be written, and a flag to wake its writer."""
 
-    __slots__ = ("closed", "deadline", "queue", "skip_until", "wake")
+    __slots__ = ("closed", "deadline", "queue", "sent_until", "wake")
 
     def __init__(self, *, deadline: float) -> None:
-        self.queue: deque[bytes] = deque()
+        self.queue: deque[tuple[bytes, tuple[int, int] | None]] = deque()  # (message, id of its last event)
         self.wake = asyncio.Event()
         self.closed = False
-        self.skip_until: tuple[int, int] | None = None  # messages up to this id were already sent as the backfill
+        # The viewer has everything up to this event (its Last-Event-ID, or what the backfill sent): a message the
+        # room's reader pushed meanwhile that ends at or before it is not written again.
+        self.sent_until: tuple[int, int] | None = None
         self.deadline = deadline  # when the server ends this stream (the browser reconnects with Last-Event-ID)
 
-    def push(self, message: bytes, last: tuple[int, int]) -> None:
-        if self.skip_until is not None:
-            if last <= self.skip_until:
-                return
-            self.skip_until = None
+    def push(self, message: bytes, last: tuple[int, int] | None) -> None:
         if len(self.queue) >= MAX_QUEUED:
             self.close()
             return
-        self.queue.append(message)
+        self.queue.append((message, last))
         self.wake.set()
 
     def beat(self) -> None:
-        self.queue.append(events.HEARTBEAT)
-        self.wake.set()
+        self.push(events.HEARTBEAT, None)
+
+    def take(self) -> bytes | None:
+        """The next message to write (None when there is none)."""
+        while self.queue:
+            message, last = self.queue.popleft()
+            if last is None or self.sent_until is None or last > self.sent_until:
+                return message
+        return None
 
     def close(self) -> None:
         self.closed = True
@@ -286,7 +291,8 @@ async def _wait_disconnect(receive: Receive, listener: Listener) -> None:
 
 async def backfill(write: Writer, room: Room, listener: Listener, asked: str | None) -> None:
     """Send what the viewer missed: the events after its id up to where the room's reader stands (later ones reach
-    it through the reader), or a resync when they are gone."""
+    it through the reader; ones the reader pushed meanwhile are not written twice), or a resync when they are gone.
+    The reader's position is always the end of a message it pushed, so messages are skipped whole."""
     upto = room.after
     if asked is None or asked == "":
         return
@@ -295,12 +301,12 @@ async def backfill(write: Writer, room: Room, listener: Listener, asked: str | N
     position = events.position_from(last_event_id=asked, info=await _stream_info(key))
     if position.gap:
         # From the newest event on; what this viewer had not seen it fetches from the feed.
-        listener.skip_until = events.parse_id(upto)
+        listener.sent_until = events.parse_id(upto)
         await write(events.encode_resync(upto))
         return
     after, until = position.after, events.parse_id(upto) or (0, 0)
     if (events.parse_id(after) or (0, 0)) >= until:  # the viewer is ahead of this room's reader: nothing to fill
-        listener.skip_until = events.parse_id(after)
+        listener.sent_until = events.parse_id(after)
         return
     while after != upto:
         entries = await client.xrange(key, min=f"({after}", max=upto, count=1000)
@@ -308,15 +314,14 @@ async def backfill(write: Writer, room: Room, listener: Listener, asked: str | N
             break
         after = entries[-1][0]
         await write(events.encode_batch(entries))
-    listener.skip_until = until
+    listener.sent_until = until
 
 
 async def _relay(send: Send, listener: Listener) -> None:
     while not listener.closed:
         await listener.wake.wait()
         listener.wake.clear()
-        while listener.queue:
-            message = listener.queue.popleft()
+        while (message := listener.take()) is not None:
             await send({"type": "http.response.body", "body": message, "more_body": True})
             if b'"type":"ended"' in message:
                 return

@@ -54,7 +54,9 @@ async def _room(session_id: int) -> None:
             await hub.backfill(collect, room, listener, await client.get(relayed_key) or "0-0")
             while not listener.closed:
                 while pending or listener.queue:
-                    message = pending.pop(0) if pending else listener.queue.popleft()
+                    message = pending.pop(0) if pending else listener.take()
+                    if message is None:
+                        break
                     data = _data(message)
                     if data is None:
                         continue

@@ -91,6 +91,7 @@ class EventStream:
     last_event_id: str | None = None
     status: int = 0
     conn: http.client.HTTPConnection | None = None
+    sock: Any = None
     response: http.client.HTTPResponse | None = None
     messages: list[Message] = field(default_factory=list)
 
@@ -101,14 +102,15 @@ class EventStream:
         if self.last_event_id:
             headers["Last-Event-ID"] = self.last_event_id
         self.conn.request("GET", self.path, headers=headers)
+        self.sock = self.conn.sock  # kept: http.client lets go of it when the answer says "Connection: close"
         self.response = self.conn.getresponse()
         self.status = self.response.status
         return self
 
     def next(self, timeout: float = 5) -> Message | None:
         """The next message, or None when the server ended the stream."""
-        assert self.response is not None and self.conn is not None and self.conn.sock is not None
-        self.conn.sock.settimeout(timeout)
+        assert self.response is not None and self.sock is not None
+        self.sock.settimeout(timeout)
         event, event_id, data = "message", None, []
         while True:
             line = self.response.readline()
