@@ -63,8 +63,10 @@ class LiveSession(models.Model):
     title = models.CharField(max_length=120)
     started_at = models.DateTimeField(default=timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)
-    # True while the creator's encoder publishes to the RTMP ingest (nginx's on_publish .. on_publish_done).
+    # True while the creator's encoder publishes to the RTMP ingest (nginx's on_publish .. on_publish_done); when it
+    # stopped last: the session ends LIVE_INGEST_GRACE_SECONDS later unless the stream comes back.
     streaming = models.BooleanField(default=False)
+    stream_stopped_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at"]

@@ -14,6 +14,14 @@ def gift_sends_finalize_task() -> int:
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
+def live_sessions_end_idle_task() -> int:
+    """Beat, and after each stopped stream: end the live sessions whose video did not come back in time."""
+    from .live.ingest import live_sessions_end_idle
+
+    return live_sessions_end_idle()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def subscriptions_renew_due_task() -> int:
     """Beat: queue a renewal for every subscription whose period has ended (each renews once, however often)."""
     due = selectors.subscriptions_due_ids()

@@ -252,9 +252,12 @@ LIVE_HEARTBEAT_SECONDS = env.float("LIVE_HEARTBEAT_SECONDS", default=15.0)  # he
 RTMP_INGEST_URL = env.str("RTMP_INGEST_URL", default="rtmp://127.0.0.1:1935/live")
 RTMP_CALLBACK_SECRET = env.str("RTMP_CALLBACK_SECRET", default="")
 LIVE_HLS_URL = env.str("LIVE_HLS_URL", default="/hls/{handle}.m3u8")
+# When the encoder stops, the live session ends this many seconds later unless the stream comes back (a reconnect).
+LIVE_INGEST_GRACE_SECONDS = env.int("LIVE_INGEST_GRACE_SECONDS", default=30)
 # The nchan publisher for `manage.py live_relay` (deploy/nginx-nchan.conf), with {session_id} in it; empty: no relay.
 NCHAN_PUBLISH_URL = env.str("NCHAN_PUBLISH_URL", default="")
 CELERY_BEAT_SCHEDULE["finalize-gifts"] = {"task": "gifts.tasks.gift_sends_finalize_task", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["end-idle-live-sessions"] = {"task": "gifts.tasks.live_sessions_end_idle_task", "schedule": 30.0}
 
 # --- Stickers, effects, live chat, creator subscriptions (gifts app) -----------------------
 CHAT_MAX_LENGTH = env.int("CHAT_MAX_LENGTH", default=200)  # characters per message

@@ -5,15 +5,19 @@ stream's name is the creator's handle, and the secret travels as an argument, wh
 ``live_ingest_start`` but leaves out of the HLS file names (the public playlist is ``/hls/<handle>.m3u8``). An
 unknown or rotated secret, or a creator who is frozen, not an adult or closed, is refused; otherwise the creator's
 live session starts (or the one they started by hand gets the video). When the encoder stops, ``live_ingest_stop``
-ends it.
+tells the room, and the session ends ``LIVE_INGEST_GRACE_SECONDS`` later unless the stream comes back first (an
+encoder reconnecting after a network hiccup goes on in the same room): ``live_sessions_end_idle``, run by Celery.
 """
 
 from __future__ import annotations
 
 import secrets
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from accounts.models import CreatorProfile
 
@@ -74,21 +78,52 @@ def live_ingest_start(*, name: str, key: str) -> LiveSession:
                 session = LiveSession.objects.select_for_update().get(creator=creator, ended_at__isnull=True)
         if not session.streaming:
             session.streaming = True
-            session.save(update_fields=["streaming"])
+            session.stream_stopped_at = None
+            session.save(update_fields=["streaming", "stream_stopped_at"])
         session_id = session.pk
         transaction.on_commit(lambda: live_stream_published(session_id=session_id, streaming=True))
     return session
 
 
-def live_ingest_stop(*, name: str) -> LiveSession | None:
-    """The encoder stopped publishing the stream ``name`` (a handle): that creator's live session ends with it."""
+def live_ingest_stop(*, name: str, now: datetime | None = None) -> LiveSession | None:
+    """The encoder stopped publishing the stream ``name`` (a handle): the room says so, and the session ends after
+    the grace period unless the stream returns (at once when the grace period is 0)."""
+    from ..tasks import live_sessions_end_idle_task
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        session = (
+            LiveSession.objects.select_for_update()
+            .filter(creator__handle=name, ended_at__isnull=True, streaming=True)
+            .first()
+        )
+        if session is None:
+            return None
+        session.streaming = False
+        session.stream_stopped_at = now
+        session.save(update_fields=["streaming", "stream_stopped_at"])
+        session_id = session.pk
+        transaction.on_commit(lambda: live_stream_published(session_id=session_id, streaming=False))
+    grace = settings.LIVE_INGEST_GRACE_SECONDS
+    if grace <= 0:
+        live_sessions_end_idle(now=now)
+    else:
+        transaction.on_commit(lambda: live_sessions_end_idle_task.apply_async(countdown=grace + 1))
+    session.refresh_from_db()
+    return session
+
+
+def live_sessions_end_idle(*, now: datetime | None = None) -> int:
+    """End the live sessions whose stream stopped more than ``LIVE_INGEST_GRACE_SECONDS`` ago and did not return."""
     from ..services import live_session_end
 
-    session = (
-        LiveSession.objects.select_related("creator", "creator__user")
-        .filter(creator__handle=name, ended_at__isnull=True, streaming=True)
-        .first()
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.LIVE_INGEST_GRACE_SECONDS)
+    idle = LiveSession.objects.select_related("creator", "creator__user").filter(
+        ended_at__isnull=True, streaming=False, stream_stopped_at__lte=cutoff
     )
-    if session is None:
-        return None
-    return live_session_end(session=session, by=session.creator.user)
+    ended = 0
+    for session in idle:
+        live_session_end(session=session, by=session.creator.user)
+        ended += 1
+    return ended

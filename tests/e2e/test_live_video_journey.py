@@ -47,6 +47,7 @@ def test_a_stream_from_obs_plays_in_the_room_with_gifts_over_it(
     contexts, live_server, settings, tmp_path, make_user, make_creator, catalog, fund, shot
 ) -> None:
     settings.RTMP_CALLBACK_SECRET = SECRET
+    settings.LIVE_INGEST_GRACE_SECONDS = 0  # the room ends as soon as the encoder stops
     creator = make_creator("mira")
     ann = make_user("ann@example.com", nickname="Ann")
     ben = make_user("ben@example.com", nickname="Ben")

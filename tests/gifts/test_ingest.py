@@ -6,12 +6,13 @@ from __future__ import annotations
 import time
 import urllib.request
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
 
-from gifts.live.ingest import stream_key_get, stream_key_rotate, stream_key_text
+from gifts.live.ingest import live_sessions_end_idle, stream_key_get, stream_key_rotate, stream_key_text
 from gifts.models import LiveSession
 from tests.conftest import fresh_totp_code, otp_login
 
@@ -33,6 +34,7 @@ def _until(check: Callable[[], Any], seconds: float = 15) -> Any:
 @pytest.fixture
 def ingest(live_server: Any, settings: Any, tmp_path: Any) -> Any:
     settings.RTMP_CALLBACK_SECRET = SECRET
+    settings.LIVE_INGEST_GRACE_SECONDS = 0  # the room ends as soon as the encoder stops
     with rtmp.rtmp_ingest(tmp_path, callback_base=live_server.url, secret=SECRET) as running:
         settings.RTMP_INGEST_URL = running.rtmp_url
         settings.LIVE_HLS_URL = running.hls_base + "/{session_id}.m3u8"
@@ -91,6 +93,7 @@ def test_unknown_rotated_and_restricted_keys_are_refused_by_nginx(ingest, make_c
 @pytest.mark.django_db
 def test_the_callbacks_answer_only_the_ingest(client: Client, settings, make_creator) -> None:
     settings.RTMP_CALLBACK_SECRET = SECRET
+    settings.LIVE_INGEST_GRACE_SECONDS = 0
     key = stream_key_get(creator=make_creator("mira")).key
     fields = {"name": "mira", "key": key}
     assert client.post("/live/ingest/publish", fields).status_code == 403
@@ -124,3 +127,26 @@ def test_the_stream_key_is_shown_after_a_fresh_code_and_can_be_replaced(client: 
     replaced = client.post("/live/setup/", follow=True).content.decode()
     assert "old one no longer works" in replaced and old not in replaced
     assert stream_key_get(creator=creator).key in replaced
+
+
+@pytest.mark.django_db
+def test_a_dropped_stream_that_returns_in_time_goes_on_in_the_same_room(client: Client, settings, make_creator):
+    settings.RTMP_CALLBACK_SECRET = SECRET
+    settings.LIVE_INGEST_GRACE_SECONDS = 60
+    key = stream_key_get(creator=make_creator("mira")).key
+    publish, done = f"/live/ingest/publish?secret={SECRET}", f"/live/ingest/publish-done?secret={SECRET}"
+    assert client.post(publish, {"name": "mira", "key": key}).status_code == 200
+    session = LiveSession.objects.get()
+    assert client.post(done, {"name": "mira"}).status_code == 200  # OBS lost its connection
+    session.refresh_from_db()
+    assert session.is_live and not session.streaming and session.stream_stopped_at is not None
+    assert client.post(publish, {"name": "mira", "key": key}).status_code == 200  # ... and came back
+    assert LiveSession.objects.get().pk == session.pk
+    assert LiveSession.objects.get().streaming
+    client.post(done, {"name": "mira"})
+    stopped = LiveSession.objects.get().stream_stopped_at
+    assert live_sessions_end_idle(now=stopped + timedelta(seconds=59)) == 0
+    assert LiveSession.objects.get().is_live
+    assert live_sessions_end_idle(now=stopped + timedelta(seconds=61)) == 1
+    assert not LiveSession.objects.get().is_live
+    assert live_sessions_end_idle(now=stopped + timedelta(seconds=120)) == 0  # once
