@@ -92,6 +92,11 @@ def events_current(*, at: datetime | None = None) -> list[Event]:
     return list(Event.objects.filter(starts_at__lte=now, ends_at__gt=now).order_by("ends_at"))
 
 
+def live_session_current(*, creator: CreatorProfile) -> LiveSession | None:
+    """The creator's live session now, if they are live."""
+    return LiveSession.objects.filter(creator=creator, ended_at__isnull=True).first()
+
+
 def live_sessions_now() -> list[LiveSession]:
     return list(LiveSession.objects.filter(ended_at__isnull=True).select_related("creator").order_by("-started_at"))
 

@@ -24,6 +24,7 @@ from wallet.selectors import wallet_balance_get
 from . import selectors, services
 from .forms import ChatForm, GiftSendForm, LiveStartForm
 from .live.events import live_event_last_id, live_event_stream, live_viewers_get, realtime_enabled
+from .live.goals import goal_state_for
 from .models import Gift, GiftSend, LiveSession
 
 
@@ -60,6 +61,7 @@ def creator_page(request: HttpRequest, handle: str) -> HttpResponse:
             "board_all": selectors.leaderboard_for_creator(creator=creator),
             "board_30": selectors.leaderboard_for_creator(creator=creator, days=30),
             "plan": subscription.plan if subscription else selectors.subscription_plan_get(creator=creator),
+            "goal": goal_state_for(creator_id=creator.pk),
             "subscription": subscription,
             **_panel_context(request, creator, subscriber),
         },
@@ -97,6 +99,7 @@ def live_room(request: HttpRequest, session_id: int) -> HttpResponse:
             "undo_min_coins": settings.GIFT_UNDO_MIN_COINS,
             "undo_seconds": settings.GIFT_UNDO_SECONDS,
             "locked": [] if subscriber else selectors.gifts_locked(creator_id=session.creator_id),
+            "goal": goal_state_for(creator_id=session.creator_id),
             **_panel_context(request, session.creator, subscriber),
         },
     )
@@ -123,6 +126,7 @@ def live_feed(request: HttpRequest, session_id: int) -> JsonResponse:
             "chat": selectors.chat_feed(session=session),
             "live": session.is_live,
             "streaming": session.streaming,
+            "goal": goal_state_for(creator_id=session.creator_id),
         }
     )
 

@@ -227,9 +227,29 @@ def live_gift_published(*, send: GiftSend) -> None:
             shown={"name": item["name"], "subscriber": item["subscriber"]},
         ),
     )
+    _goal_moved(creator_id=send.creator_id)
 
 
 def live_gift_cancelled(*, send: GiftSend) -> None:
+    _live_gift_cancelled(send=send)
+    _goal_moved(creator_id=send.creator_id)
+
+
+def _goal_moved(*, creator_id: int) -> None:
+    from .goals import goal_changed
+
+    try:
+        goal_changed(creator_id=creator_id)
+    except Exception:  # like every event: never turn a committed gift into an error
+        logger.warning("could not update the goal of creator %s", creator_id, exc_info=True)
+
+
+def live_goal_published(*, session_id: int, goal: dict[str, object] | None, reached: bool) -> None:
+    """The creator's goal moved (or was set, or removed); ``reached``: it was reached just now (said once)."""
+    _publish(session_id=session_id, event={"type": "goal", "goal": goal, "reached": reached})
+
+
+def _live_gift_cancelled(*, send: GiftSend) -> None:
     _publish(
         session_id=send.live_session_id,  # type: ignore[arg-type]
         event={"type": "undo", "gift_id": send.pk},

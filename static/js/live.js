@@ -195,11 +195,34 @@
     data.gifts.forEach(function (g) { if (addGift(g) && live) { animate(g); } });
     (data.chat || []).forEach(addChat);
     renderBoard(data.leaderboard);
+    if ("goal" in data) {  // polling: say "reached" when this page sees it become so
+      var done = document.getElementById("goal-done");
+      showGoal(data.goal, Boolean(data.goal && data.goal.reached && done && done.hidden));
+    }
     if (data.live === false) { ended(); return; }
     var streaming = data.streaming ? "1" : "0";
     if (data.streaming !== undefined && streaming !== room.dataset.streaming) {
       room.dataset.streaming = streaming;
       if (data.streaming) { player.start(); } else { player.stop(); }
+    }
+  }
+
+  // The creator's gift goal: its bar moves with every gift and cancellation; reaching it is said once, in the feed.
+  function showGoal(state, reached) {
+    var box = document.getElementById("goal");
+    if (!box) { return; }
+    if (!state) { box.hidden = true; return; }
+    box.hidden = false;
+    document.getElementById("goal-title").textContent = state.title;
+    var bar = document.getElementById("goal-bar");
+    bar.max = state.target; bar.value = Math.min(state.current, state.target);
+    document.getElementById("goal-current").textContent = Number(state.current).toLocaleString("en-US");
+    document.getElementById("goal-target").textContent = Number(state.target).toLocaleString("en-US");
+    document.getElementById("goal-unit").textContent = state.unit;
+    document.getElementById("goal-done").hidden = !state.reached;
+    if (reached) {
+      var li = text("li", "🎯 Goal reached: " + state.title, "goal-reached new");
+      list.insertBefore(li, list.firstChild);
     }
   }
 
@@ -219,6 +242,7 @@
     }
     else if (event.type === "chat") { addChat(event.chat); }
     else if (event.type === "ended") { ended(); }
+    else if (event.type === "goal") { showGoal(event.goal, event.reached); }
     else if (event.type === "viewers") { var count = document.getElementById("viewer-count"); if (count) { count.textContent = Number(event.count).toLocaleString("en-US"); } }
     else if (event.type === "stream") {
       room.dataset.streaming = event.streaming ? "1" : "0";

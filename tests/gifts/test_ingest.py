@@ -124,7 +124,7 @@ def test_the_stream_key_is_shown_after_a_fresh_code_and_can_be_replaced(client: 
     page = client.get("/live/setup/").content.decode()
     old = stream_key_get(creator=creator).key
     assert f"mira?key={old}" in page and "rtmp://" in page
-    replaced = client.post("/live/setup/", follow=True).content.decode()
+    replaced = client.post("/live/setup/", {"action": "rotate_key"}, follow=True).content.decode()
     assert "old one no longer works" in replaced and old not in replaced
     assert stream_key_get(creator=creator).key in replaced
 

@@ -139,15 +139,15 @@ def _many_gifts(make_user, creator, live, catalog, fund, senders=8, first=0):
 
 
 # Session, user, creator, live session, two leaderboards (aggregate + names each), gifts on sale, balance, nav,
-# the viewer's subscription and the creator's plan, the creator's videos. (Subscriber badges are a subquery of the
-# names' query.)
-CREATOR_PAGE_QUERIES = 14
+# the viewer's subscription and the creator's plan, the creator's videos, the creator's gift goal. (Subscriber badges
+# are a subquery of the names' query.)
+CREATOR_PAGE_QUERIES = 15
 CACHED_BOARD_QUERIES = 2  # a leaderboard read from the cache saves its aggregate and its names
 # Session, user, live session, feed (one join), leaderboard (aggregate + names), gifts on sale, balance, nav,
 # chat (one join), the viewer's stickers, armed effect, whether the viewer subscribes, the feed's version, and the
-# gifts locked for subscribers (shown locked in the tray).
-LIVE_ROOM_QUERIES = 15
-FEED_QUERIES = 8  # session, live session, version, feed, board (2), chat
+# gifts locked for subscribers (shown locked in the tray), and the creator's gift goal.
+LIVE_ROOM_QUERIES = 16
+FEED_QUERIES = 9  # session, live session, version, feed, board (2), chat, the goal
 
 
 def _without_session_query(settings, queries: int) -> int:
