@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
@@ -188,13 +189,11 @@ def _send_from_form(request: HttpRequest, creator: CreatorProfile) -> GiftSend |
         return str(exc.messages[0])
 
 
-@login_required
-@require_POST
-def gift_send(request: HttpRequest, handle: str) -> HttpResponse:
-    creator = creator_get_by_handle(handle=handle)
-    if creator is None:
-        raise Http404("No creator with that handle.")
-    outcome = _send_from_form(request, creator)
+def gift_send_answer(
+    request: HttpRequest, outcome: GiftSend | str, *, describe: Callable[[GiftSend], str], back: str
+) -> HttpResponse:
+    """The answer to a gift form (a creator's page, a live room, a video): JSON for the panel's script, otherwise a
+    message and a redirect to ``back``. ``describe`` says what was sent, in words."""
     balance = wallet_balance_get(user=request.user.pk)
     if isinstance(outcome, str):
         if _wants_json(request):
@@ -202,8 +201,8 @@ def gift_send(request: HttpRequest, handle: str) -> HttpResponse:
                 {"ok": False, "error": outcome, "balance": balance, "recharge": reverse("recharge")}, status=400
             )
         messages.error(request, outcome)
-        return HttpResponseRedirect(_back(request, creator))
-    sent = f"You sent {outcome.quantity} × {outcome.gift.name} to {creator.display_name}."
+        return HttpResponseRedirect(back)
+    sent = describe(outcome)
     if outcome.effect is not None:
         sent += f" ✨ {outcome.effect.name} applied."
     undo_seconds = settings.GIFT_UNDO_SECONDS if outcome.undo_until else 0
@@ -221,7 +220,21 @@ def gift_send(request: HttpRequest, handle: str) -> HttpResponse:
         )
     note = f" You can cancel it for {undo_seconds} seconds." if undo_seconds else ""
     messages.success(request, sent + note)
-    return HttpResponseRedirect(_back(request, creator))
+    return HttpResponseRedirect(back)
+
+
+@login_required
+@require_POST
+def gift_send(request: HttpRequest, handle: str) -> HttpResponse:
+    creator = creator_get_by_handle(handle=handle)
+    if creator is None:
+        raise Http404("No creator with that handle.")
+    return gift_send_answer(
+        request,
+        _send_from_form(request, creator),
+        describe=lambda send: f"You sent {send.quantity} × {send.gift.name} to {creator.display_name}.",
+        back=_back(request, creator),
+    )
 
 
 @login_required

@@ -35,8 +35,7 @@ from accounts.models import CreatorProfile, User
 from gifts.forms import GiftSendForm
 from gifts.models import Gift, GiftSend
 from gifts.selectors import subscriber_is_current
-from gifts.views import _panel_context
-from wallet.selectors import wallet_balance_get
+from gifts.views import _panel_context, gift_send_answer
 
 from . import selectors, services
 from .forms import VideoUploadForm
@@ -200,10 +199,6 @@ def video_status(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
     return JsonResponse({"status": video.status, "label": video.get_status_display(), "reason": video.failure_reason})
 
 
-def _wants_json(request: HttpRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
-
-
 def _send_from_form(request: HttpRequest, video: Video) -> GiftSend | str:
     """Parse the gift panel's form and send on the video; returns the send, or the reason it was refused."""
     form = GiftSendForm(request.POST)
@@ -231,32 +226,14 @@ def video_gift_send(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """The gift panel on a video page posts here: the same answers as ``gifts.views.gift_send`` (JSON for the page's
     script, a redirect back otherwise), the gift recorded with the video."""
     video = _video_or_404(public_id, request)
-    outcome = _send_from_form(request, video)
-    balance = wallet_balance_get(user=_user(request))
-    if isinstance(outcome, str):
-        if _wants_json(request):
-            return JsonResponse(
-                {"ok": False, "error": outcome, "balance": balance, "recharge": reverse("recharge")}, status=400
-            )
-        messages.error(request, outcome)
-        return redirect(video)
-    sent = f"You sent {outcome.quantity} × {outcome.gift.name} to {video.creator.display_name} on “{video.title}”."
-    undo_seconds = settings.GIFT_UNDO_SECONDS if outcome.undo_until else 0
-    if _wants_json(request):
-        return JsonResponse(
-            {
-                "ok": True,
-                "message": sent,
-                "balance": balance,
-                "undo_url": reverse("gift_undo", args=[outcome.public_id]) if undo_seconds else None,
-                "undo_seconds": undo_seconds,
-                "next_key": str(uuid.uuid4()),
-                "gift_id": outcome.pk,
-            }
-        )
-    note = f" You can cancel it for {undo_seconds} seconds." if undo_seconds else ""
-    messages.success(request, sent + note)
-    return redirect(video)
+    return gift_send_answer(
+        request,
+        _send_from_form(request, video),
+        describe=lambda send: (
+            f"You sent {send.quantity} × {send.gift.name} to {video.creator.display_name} on “{video.title}”."
+        ),
+        back=video.get_absolute_url(),
+    )
 
 
 @login_required

@@ -209,18 +209,8 @@
 
   // The creator's gift goal: its bar moves with every gift and cancellation; reaching it is said once, in the feed.
   function showGoal(state, reached) {
-    var box = document.getElementById("goal");
-    if (!box) { return; }
-    if (!state) { box.hidden = true; return; }
-    box.hidden = false;
-    document.getElementById("goal-title").textContent = state.title;
-    var bar = document.getElementById("goal-bar");
-    bar.max = state.target; bar.value = Math.min(state.current, state.target);
-    document.getElementById("goal-current").textContent = Number(state.current).toLocaleString("en-US");
-    document.getElementById("goal-target").textContent = Number(state.target).toLocaleString("en-US");
-    document.getElementById("goal-unit").textContent = state.unit;
-    document.getElementById("goal-done").hidden = !state.reached;
-    if (reached) {
+    window.coinshopGoal(state);
+    if (state && reached) {
       var li = text("li", "🎯 Goal reached: " + state.title, "goal-reached new");
       list.insertBefore(li, list.firstChild);
     }

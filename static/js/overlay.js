@@ -17,17 +17,8 @@
   }
 
   function goal(state, reached) {
-    var box = document.getElementById("goal");
-    if (!state) { box.hidden = true; return; }
-    box.hidden = false;
-    document.getElementById("goal-title").textContent = state.title;
-    var bar = document.getElementById("goal-bar");
-    bar.max = state.target; bar.value = Math.min(state.current, state.target);
-    document.getElementById("goal-current").textContent = Number(state.current).toLocaleString("en-US");
-    document.getElementById("goal-target").textContent = Number(state.target).toLocaleString("en-US");
-    document.getElementById("goal-unit").textContent = state.unit;
-    document.getElementById("goal-done").hidden = !state.reached;
-    if (reached) { show({ id: "goal-" + Date.now(), name: "🎯 Goal reached", gift: state.title, coins: 1000, quantity: 1, combo: 1 }, true); }
+    window.coinshopGoal(state);
+    if (state && reached) { show({ id: "goal-" + Date.now(), name: "🎯 Goal reached", gift: state.title, coins: 1000, quantity: 1, combo: 1 }, true); }
   }
 
   function show(g, isGoal) {
