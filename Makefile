@@ -3,3 +3,9 @@
 bench:
 	bin/setup
 	.venv/bin/python -m bench.run
+
+# The live-room benchmark of issue 10 (bench/live.py): viewers held per room, built-in server against nginx + nchan.
+.PHONY: bench-live
+bench-live:
+	bin/setup
+	.venv/bin/python -m bench.live
