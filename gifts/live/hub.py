@@ -289,7 +289,7 @@ async def _wait_disconnect(receive: Receive, listener: Listener) -> None:
             return
 
 
-async def backfill(write: Writer, room: Room, listener: Listener, asked: str | None) -> None:
+async def backfill(write: Writer, room: Room, listener: Listener, asked: str | None, *, chunk: int = 1000) -> None:
     """Send what the viewer missed: the events after its id up to where the room's reader stands (later ones reach
     it through the reader; ones the reader pushed meanwhile are not written twice), or a resync when they are gone.
     The reader's position is always the end of a message it pushed, so messages are skipped whole."""
@@ -309,7 +309,7 @@ async def backfill(write: Writer, room: Room, listener: Listener, asked: str | N
         listener.sent_until = events.parse_id(after)
         return
     while after != upto:
-        entries = await client.xrange(key, min=f"({after}", max=upto, count=1000)
+        entries = await client.xrange(key, min=f"({after}", max=upto, count=chunk)
         if not entries:
             break
         after = entries[-1][0]

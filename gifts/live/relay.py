@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import urllib.error
 import urllib.request
 
 from django.conf import settings
@@ -23,11 +24,18 @@ logger = logging.getLogger(__name__)
 
 
 def _post(url: str, body: bytes) -> None:
+    """Publish one batch. A batch nchan refuses for what it is (a 4xx) is logged and skipped, so it cannot block
+    its room; a server error or no answer raises, and the room's relay tries again."""
     request = urllib.request.Request(  # noqa: S310 (the operator's own nchan publisher on loopback)
         url, data=body, method="POST", headers={"Content-Type": "application/json", "X-EventSource-Event": "batch"}
     )
-    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
-        response.read()
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+            response.read()
+    except urllib.error.HTTPError as exc:
+        if not 400 <= exc.code < 500:
+            raise
+        logger.error("live relay: nchan refused a batch of %d bytes (%s %s); skipped", len(body), exc.code, exc.reason)
 
 
 def _data(message: bytes) -> bytes | None:
@@ -51,7 +59,8 @@ async def _room(session_id: int) -> None:
             into.append(body)
 
         try:
-            await hub.backfill(collect, room, listener, await client.get(relayed_key) or "0-0")
+            # What it missed while it was not running, in posts of at most 100 events.
+            await hub.backfill(collect, room, listener, await client.get(relayed_key) or "0-0", chunk=100)
             while not listener.closed:
                 while pending or listener.queue:
                     message = pending.pop(0) if pending else listener.take()
