@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -59,3 +60,13 @@ def creator_get_for_user(*, user: User) -> CreatorProfile | None:
     if not user.is_authenticated:
         return None
     return CreatorProfile.objects.select_related("user").filter(user_id=user.pk).first()
+
+
+def creator_search(*, query: str) -> QuerySet[CreatorProfile]:
+    """Creators whose display name or handle contains ``query`` (any case; an "@" before a handle is fine), by
+    handle; every creator for an empty query. Closed accounts are left out."""
+    query = " ".join(query.split()).lstrip("@")
+    creators = CreatorProfile.objects.filter(user__is_active=True, user__deleted_at__isnull=True)
+    if query:
+        creators = creators.filter(Q(display_name__icontains=query) | Q(handle__icontains=query))
+    return creators.order_by("handle")

@@ -10,6 +10,7 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("creators/", views.creators, name="creators"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),

@@ -1,21 +1,45 @@
 from __future__ import annotations
 
+from django import forms
 from django.conf import settings
 from django.core.cache import cache
+from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 
 from coinshop.celery import app as celery_app
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    from accounts.models import CreatorProfile
+    from accounts.selectors import creator_search
     from gifts.selectors import events_current, live_sessions_now
 
-    creators = CreatorProfile.objects.filter(user__is_active=True).order_by("handle")[:24]
-    return render(request, "home.html", {"live": live_sessions_now(), "events": events_current(), "creators": creators})
+    return render(
+        request,
+        "home.html",
+        {"live": live_sessions_now(), "events": events_current(), "creators": creator_search(query="")[:24]},
+    )
+
+
+class CreatorSearchForm(forms.Form):
+    q = forms.CharField(max_length=60, required=False, label="Find a creator", strip=True)
+
+
+def creators(request: HttpRequest) -> HttpResponse:
+    """Creators by name or handle, 24 a page."""
+    from accounts.selectors import creator_search
+
+    form = CreatorSearchForm(request.GET)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    page = Paginator(creator_search(query=query), 24).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "creators.html",
+        {"form": form, "query": query, "page": page, "page_query": urlencode({"q": query}) if query else ""},
+    )
 
 
 def _check_database() -> str:

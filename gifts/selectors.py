@@ -97,8 +97,36 @@ def live_session_current(*, creator: CreatorProfile) -> LiveSession | None:
     return LiveSession.objects.filter(creator=creator, ended_at__isnull=True).first()
 
 
-def live_sessions_now() -> list[LiveSession]:
-    return list(LiveSession.objects.filter(ended_at__isnull=True).select_related("creator").order_by("-started_at"))
+ACTIVITY_MINUTES = 10  # "recent gifting" on the home page: coins gifted in the room in the last this many minutes
+
+
+def live_sessions_now(*, now: datetime | None = None) -> list[LiveSession]:
+    """The live rooms, busiest first: by viewers now (with Redis), then by coins gifted in the last
+    ``ACTIVITY_MINUTES`` minutes, then the newest. Each has ``viewers`` (None without Redis) and ``recent_coins``."""
+    from .live.events import live_viewers_many
+
+    since = (now or timezone.now()) - timedelta(minutes=ACTIVITY_MINUTES)
+    recent = (
+        GiftSend.objects.filter(live_session=OuterRef("pk"), created_at__gte=since)
+        .exclude(status=GiftSendStatus.CANCELLED)
+        .order_by()
+        .values("live_session")
+        .annotate(total=Sum("coins"))
+        .values("total")
+    )
+    sessions = list(
+        LiveSession.objects.filter(ended_at__isnull=True)
+        .select_related("creator")
+        .annotate(recent_coins=Coalesce(Subquery(recent), 0))
+    )
+    viewers = live_viewers_many(session_ids=[s.pk for s in sessions])
+    for session in sessions:
+        session.viewers = viewers.get(session.pk)  # type: ignore[attr-defined]
+    return sorted(
+        sessions,
+        key=lambda s: (s.viewers or 0, s.recent_coins, s.started_at),  # type: ignore[attr-defined]
+        reverse=True,
+    )
 
 
 @dataclass(frozen=True)
