@@ -134,15 +134,16 @@ class EventStream:
             elif name == "data":
                 data.append(value)
 
-    def events_until(self, count: int, timeout: float = 5) -> list[dict[str, Any]]:
-        """Read batches until ``count`` events have come (each batch's events, in order)."""
+    def events_until(self, count: int, timeout: float = 5, *, viewers: bool = False) -> list[dict[str, Any]]:
+        """Read batches until ``count`` events have come (each batch's events, in order). The periodic viewer counts
+        are left out unless ``viewers``: they come every ``LIVE_HEARTBEAT_SECONDS`` whatever the test does."""
         got: list[dict[str, Any]] = []
         deadline = time.monotonic() + timeout
         while len(got) < count:
             message = self.next(timeout=max(0.1, deadline - time.monotonic()))
             assert message is not None, f"the stream ended after {got}"
             if message.event == "batch":
-                got += message.data["events"]
+                got += [e for e in message.data["events"] if viewers or e["type"] != "viewers"]
         return got
 
     def close(self) -> None:
