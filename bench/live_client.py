@@ -6,15 +6,17 @@ rooms and talks to each over stdin/stdout, one JSON object per line:
 
 1. it prints ``{"event": "connected", ...}`` once every viewer has its stream open (status 200, ``text/event-stream``)
    or has given up (connection errors are counted, not fatal);
-2. it reads ``{"cmd": "finish", "gifts": {"<GiftSend id>": <send time>}, "drain": <seconds>}``: the gifts sent while
-   the viewers listened, with the ``time.monotonic()`` instant each gift POST started (one clock for every process
-   on a Linux machine);
+2. it reads ``{"cmd": "finish", "gifts": {"<GiftSend id>": [<start>, <answer>]}, "drain": <seconds>}``: the gifts
+   sent while the viewers listened, with the ``time.monotonic()`` instants each gift POST started and got its answer
+   (one clock for every process on a Linux machine);
 3. it waits until every viewer has received every one of those gifts or ``drain`` seconds have passed, then prints
-   ``{"event": "result", ...}`` (latency histogram in milliseconds, lost, duplicated and unexpected gifts, client CPU
+   ``{"event": "result", ...}`` (latency histograms in milliseconds, lost, duplicated and unexpected gifts, client CPU
    seconds, reconnections) and exits.
 
 The check is per viewer: each viewer must receive each gift exactly once (by GiftSend id, across reconnections);
-the latency of one (viewer, gift) pair is the receive time minus the gift POST's start.
+the latency of one (viewer, gift) pair is the receive time minus the gift POST's start; a second histogram measures
+from the POST's answer (the gift was committed and published by then; 0 when the event came first), which leaves the
+POST's own time out.
 
 Every batch (``event: batch``, ``data: {"events": [...]}``) is parsed once per process: the data line is the key of a
 cache of the gift ids it holds, and every other viewer receiving the same bytes pays one dict lookup. A viewer whose
@@ -285,7 +287,8 @@ class Client:
         )
         line = await loop.run_in_executor(None, sys.stdin.readline)
         command = json.loads(line) if line.strip() else {"cmd": "finish", "gifts": {}, "drain": 0}
-        sent = {int(k): float(v) for k, v in command["gifts"].items()}
+        sent = {int(k): float(v[0]) for k, v in command["gifts"].items()}
+        answered = {int(k): float(v[1]) for k, v in command["gifts"].items()}
         deadline = float(command.get("drain", 10))
         listening = [v for v in self.viewers if v.connected_once]
         expected = set(sent)
@@ -306,10 +309,13 @@ class Client:
             v.close()
         for task in tasks:
             task.cancel()
-        emit(self.result(listening, sent, cpu))
+        emit(self.result(listening, sent, answered, cpu))
 
-    def result(self, listening: list[Viewer], sent: dict[int, float], cpu: float) -> dict[str, object]:
+    def result(
+        self, listening: list[Viewer], sent: dict[int, float], answered: dict[int, float], cpu: float
+    ) -> dict[str, object]:
         hist: Counter[int] = Counter()
+        after_answer: Counter[int] = Counter()
         lost = duplicated = unexpected = 0
         worst = 0.0
         within_1s = delivered = incomplete_viewers = 0
@@ -332,6 +338,7 @@ class Client:
                     within_1s += latency <= 1.0
                     worst = max(worst, latency)
                     hist[max(0, int(latency * 1000))] += 1
+                    after_answer[max(0, int((at - answered[gift]) * 1000))] += 1
             if len(seen) < len(sent):
                 lost += len(sent) - len(seen)
                 incomplete_viewers += 1
@@ -364,6 +371,7 @@ class Client:
             "within_1s": within_1s,
             "max_s": worst,
             "hist_ms": {str(k): c for k, c in hist.items()},
+            "after_answer_ms": {str(k): c for k, c in after_answer.items()},
             "cpu": cpu,
             "stats": {**STATS, "batches": sum(v.batches for v in listening)},
             "cache_entries": len(CACHE),

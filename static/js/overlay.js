@@ -71,11 +71,9 @@
           version = data.v;
           if (data.unchanged) { return; }
           data.gifts.forEach(function (g) { show(g, false); });
+          var done = document.getElementById("goal-done");  // "reached" once: when this page sees it become so
+          goal(data.goal, Boolean(data.goal && data.goal.reached && done.hidden));
           if (data.live === false) { offline(); }
-          fetch(root.dataset.stateUrl).then(function (r) { return r.json(); }).then(function (s) {
-            var done = document.getElementById("goal-done");  // "reached" once: when this page sees it become so
-            goal(s.goal, Boolean(s.goal && s.goal.reached && done.hidden));
-          });
         }).catch(function () {});
       }, 500);
     }
