@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -160,14 +161,24 @@ def _wants_json(request: HttpRequest) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
-def _send_from_form(request: HttpRequest, creator: CreatorProfile) -> GiftSend | str:
-    """Parse the gift form and send; returns the send, or the reason it was refused, in words."""
+def gift_form_parse(request: HttpRequest) -> tuple[dict[str, Any], Gift] | str:
+    """The gift panel's form (the creator page, a live room, a video): its cleaned data and the gift, or what is
+    wrong with it, in words."""
     form = GiftSendForm(request.POST)
     if not form.is_valid():
         return str(next(iter(form.errors.values()))[0])
     gift = Gift.objects.select_related("event").filter(pk=form.cleaned_data["gift"]).first()
     if gift is None:
         return "That gift does not exist."
+    return form.cleaned_data, gift
+
+
+def _send_from_form(request: HttpRequest, creator: CreatorProfile) -> GiftSend | str:
+    """Parse the gift form and send; returns the send, or the reason it was refused, in words."""
+    parsed = gift_form_parse(request)
+    if isinstance(parsed, str):
+        return parsed
+    data, gift = parsed
     session = None
     session_id = request.POST.get("live_session", "")
     if session_id:
@@ -179,10 +190,10 @@ def _send_from_form(request: HttpRequest, creator: CreatorProfile) -> GiftSend |
             sender=_user(request),
             creator=creator,
             gift=gift,
-            quantity=form.cleaned_data["quantity"],
-            visibility=form.cleaned_data["visibility"],
+            quantity=data["quantity"],
+            visibility=data["visibility"],
             live_session=session,
-            idempotency_key=form.cleaned_data["idempotency_key"],
+            idempotency_key=data["idempotency_key"],
             effect=selectors.effect_armed_get(user=_user(request)) if session is not None else None,
         )
     except ValidationError as exc:

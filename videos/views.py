@@ -32,10 +32,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import CreatorProfile, User
-from gifts.forms import GiftSendForm
-from gifts.models import Gift, GiftSend
+from gifts.models import GiftSend
 from gifts.selectors import subscriber_is_current
-from gifts.views import _panel_context, gift_send_answer
+from gifts.views import _panel_context, gift_form_parse, gift_send_answer
 
 from . import selectors, services
 from .forms import VideoUploadForm
@@ -201,20 +200,18 @@ def video_status(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
 
 def _send_from_form(request: HttpRequest, video: Video) -> GiftSend | str:
     """Parse the gift panel's form and send on the video; returns the send, or the reason it was refused."""
-    form = GiftSendForm(request.POST)
-    if not form.is_valid():
-        return str(next(iter(form.errors.values()))[0])
-    gift = Gift.objects.select_related("event").filter(pk=form.cleaned_data["gift"]).first()
-    if gift is None:
-        return "That gift does not exist."
+    parsed = gift_form_parse(request)
+    if isinstance(parsed, str):
+        return parsed
+    data, gift = parsed
     try:
         return services.video_gift_send(
             sender=_user(request),
             video=video,
             gift=gift,
-            quantity=form.cleaned_data["quantity"],
-            visibility=form.cleaned_data["visibility"],
-            idempotency_key=form.cleaned_data["idempotency_key"],
+            quantity=data["quantity"],
+            visibility=data["visibility"],
+            idempotency_key=data["idempotency_key"],
         )
     except ValidationError as exc:
         return str(exc.messages[0])

@@ -151,15 +151,23 @@ def _from_ingest(request: HttpRequest) -> bool:
     return bool(secret) and hmac.compare_digest(given.encode(), secret.encode())
 
 
-@csrf_exempt
-@require_POST
-def ingest_publish(request: HttpRequest) -> HttpResponse:
-    """May this stream publish? 2xx yes, 4xx no (nginx then drops the encoder's connection)."""
+def _ingest_form(request: HttpRequest) -> IngestCallbackForm | HttpResponse:
+    """The callback's stream name (and key), or the refusal: 403 to anyone but the ingest, 400 without a name."""
     if not _from_ingest(request):
         return HttpResponse("Only the ingest server may call this.", status=403, content_type="text/plain")
     form = IngestCallbackForm(request.POST)
     if not form.is_valid():
         return HttpResponse("A stream name is required.", status=400, content_type="text/plain")
+    return form
+
+
+@csrf_exempt
+@require_POST
+def ingest_publish(request: HttpRequest) -> HttpResponse:
+    """May this stream publish? 2xx yes, 4xx no (nginx then drops the encoder's connection)."""
+    form = _ingest_form(request)
+    if isinstance(form, HttpResponse):
+        return form
     try:
         live_ingest_start(name=form.cleaned_data["name"], key=form.cleaned_data["key"])
     except IngestRefused as exc:
@@ -171,10 +179,8 @@ def ingest_publish(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def ingest_publish_done(request: HttpRequest) -> HttpResponse:
-    if not _from_ingest(request):
-        return HttpResponse("Only the ingest server may call this.", status=403, content_type="text/plain")
-    form = IngestCallbackForm(request.POST)
-    if not form.is_valid():
-        return HttpResponse("A stream name is required.", status=400, content_type="text/plain")
+    form = _ingest_form(request)
+    if isinstance(form, HttpResponse):
+        return form
     live_ingest_stop(name=form.cleaned_data["name"])
     return HttpResponse("ok", content_type="text/plain")
