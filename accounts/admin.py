@@ -1,9 +1,11 @@
+from typing import Any
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from .models import CreatorProfile, User
+from .models import AuditLog, CreatorProfile, User
 from .services import user_frozen_set
 
 
@@ -41,3 +43,23 @@ class CreatorProfileAdmin(admin.ModelAdmin):
     search_fields = ["handle", "display_name", "user__email"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(admin.ModelAdmin):
+    """The staff audit log, read-only: rows are written by the actions themselves, never here."""
+
+    list_display = ["created_at", "actor", "action", "object_type", "object_id"]
+    list_filter = ["action"]
+    search_fields = ["object_id", "actor__email"]
+    list_select_related = ["actor"]
+    readonly_fields = ["created_at", "actor", "action", "object_type", "object_id", "details"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -141,7 +141,8 @@ class DeleteAccountForm(forms.Form):
     password = forms.CharField(label="Password", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
     code = forms.CharField(label="Authentication code", max_length=20, required=False)
     confirm = forms.BooleanField(
-        label="I understand that my coins are forfeited and my account cannot be recovered.", required=True
+        label="I understand that my coins and diamonds are forfeited and my account cannot be recovered.",
+        required=True,
     )
 
     def __init__(self, *args: object, user: User, needs_code: bool, **kwargs: object) -> None:

@@ -119,3 +119,26 @@ class CreatorProfile(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("creator_page", kwargs={"handle": self.handle})
+
+
+class AuditLog(models.Model):
+    """Every staff action that moves money or changes an account, append-only. Written by the action itself, in its
+    own database transaction (``accounts.audit.audit_record``), so it is logged if and only if the change commits.
+
+    It lives in ``accounts``, at the bottom of the import order, so every app can write it directly. The table keeps
+    the name it had when the payouts app held the model: the rows written then are the same log.
+    """
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=40)
+    object_id = models.CharField(max_length=64)
+    details = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+
+    class Meta:
+        db_table = "payouts_auditlog"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_type} {self.object_id}"

@@ -25,6 +25,7 @@ from django_otp.models import Device, VerifyNotAllowed
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from .audit import audit_record
 from .models import CreatorProfile, GiftVisibility, User
 from .selectors import (
     OTP_PENDING_SESSION_KEY,
@@ -33,7 +34,6 @@ from .selectors import (
     user_backup_device_get,
     user_totp_device_get,
 )
-from .signals import account_deleting, staff_action
 
 BACKUP_CODE_COUNT = 10
 BACKUP_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no look-alikes (0/o, 1/l/i)
@@ -48,18 +48,13 @@ def user_signup_details_set(*, user: User, date_of_birth: datetime.date) -> User
     return user
 
 
-def staff_action_record(*, actor: User | None, action: str, obj: object, **details: object) -> None:
-    """Put a staff action on the audit log (inside the caller's transaction: it is logged if and only if it commits)."""
-    staff_action.send(sender=type(obj), actor=actor, action=action, obj=obj, details=details)
-
-
 def user_frozen_set(*, staff: User, users: Iterable[User], frozen: bool) -> int:
     """Freeze (no buying, gifting, chatting or payouts) or unfreeze accounts; each change is audited."""
     changed = 0
     with transaction.atomic():
         for user in users:
             if User.objects.filter(pk=user.pk).exclude(is_frozen=frozen).update(is_frozen=frozen):
-                staff_action_record(actor=staff, action="user.freeze" if frozen else "user.unfreeze", obj=user)
+                audit_record(actor=staff, action="user.freeze" if frozen else "user.unfreeze", obj=user)
                 changed += 1
     return changed
 
@@ -238,40 +233,38 @@ def otp_disable(*, user: User, code: str) -> None:
         StaticDevice.objects.filter(user=user).delete()
 
 
-# --- deletion --------------------------------------------------------------------------------
+# --- closing an account ------------------------------------------------------------------------
 
 
-def user_delete(*, user: User) -> None:
-    """Delete an account: coins are forfeited (by the wallet, through ``account_deleting``), personal data is
-    erased, financial records stay. The caller has already checked the password and, with 2FA, a code."""
-    with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=user.pk)
-        if user.is_deleted:
-            return
-        account_deleting.send(sender=User, user=user)
-        avatar_name = ""
-        profile = CreatorProfile.objects.filter(user=user).first()
-        if profile is not None:
-            avatar_name = profile.avatar.name or ""
-            profile.handle = f"deleted-{user.pk}"
-            profile.display_name = "Deleted creator"
-            profile.bio = ""
-            profile.avatar = ""  # type: ignore[assignment]
-            profile.accepts_gifts = False
-            profile.save()
-        EmailAddress.objects.filter(user=user).delete()
-        TOTPDevice.objects.filter(user=user).delete()
-        StaticDevice.objects.filter(user=user).delete()
-        user.email = f"deleted-{user.pk}@deleted.invalid"
-        user.date_of_birth = None
-        user.nickname = ""
-        user.is_active = False
-        user.is_staff = False
-        user.is_superuser = False
-        user.set_unusable_password()
-        user.deleted_at = timezone.now()
-        user.save()
-        public_names_changed()
-        if avatar_name:
-            storage = CreatorProfile._meta.get_field("avatar").storage  # type: ignore[attr-defined]
-            transaction.on_commit(lambda: storage.delete(avatar_name))
+def user_personal_data_erase(*, user: User) -> None:
+    """Erase a person's personal data and mark the account closed; financial records stay (without a name).
+
+    One step of closing an account (``coinshop.closing.account_close``, which forfeits balances, cancels payouts and
+    subscriptions first): call it only from there, inside its transaction, with the user row locked.
+    """
+    avatar_name = ""
+    profile = CreatorProfile.objects.filter(user=user).first()
+    if profile is not None:
+        avatar_name = profile.avatar.name or ""
+        profile.handle = f"deleted-{user.pk}"
+        profile.display_name = "Deleted creator"
+        profile.bio = ""
+        profile.avatar = ""  # type: ignore[assignment]
+        profile.accepts_gifts = False
+        profile.save()
+    EmailAddress.objects.filter(user=user).delete()
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    user.email = f"deleted-{user.pk}@deleted.invalid"
+    user.date_of_birth = None
+    user.nickname = ""
+    user.is_active = False
+    user.is_staff = False
+    user.is_superuser = False
+    user.set_unusable_password()
+    user.deleted_at = timezone.now()
+    user.save()
+    public_names_changed()
+    if avatar_name:
+        storage = CreatorProfile._meta.get_field("avatar").storage  # type: ignore[attr-defined]
+        transaction.on_commit(lambda: storage.delete(avatar_name))

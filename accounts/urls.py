@@ -10,5 +10,4 @@ urlpatterns = [
     path("2fa/backup-codes/", views.otp_backup_codes, name="otp_backup_codes"),
     path("2fa/disable/", views.otp_disable, name="otp_disable"),
     path("preferences/", views.preferences, name="preferences"),
-    path("delete/", views.account_delete, name="account_delete"),
 ]

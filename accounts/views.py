@@ -7,7 +7,6 @@ from base64 import b32encode
 import qrcode
 import qrcode.image.svg
 from django.contrib import messages
-from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -22,7 +21,6 @@ from .decorators import recent_otp_required
 from .forms import (
     CreatorProfileCreateForm,
     CreatorProfileUpdateForm,
-    DeleteAccountForm,
     DisableTwoFactorForm,
     OTPCodeForm,
     PreferencesForm,
@@ -169,18 +167,6 @@ def preferences(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Your preferences are saved.")
         return redirect("preferences")
     return render(request, "accounts/preferences.html", {"form": form})
-
-
-@login_required
-def account_delete(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    form = DeleteAccountForm(request.POST or None, user=user, needs_code=selectors.user_has_2fa(user=user))
-    if request.method == "POST" and form.is_valid():
-        services.user_delete(user=user)
-        logout(request)
-        messages.success(request, "Your account was deleted. Your coins were forfeited and your personal data erased.")
-        return redirect("home")
-    return render(request, "accounts/delete.html", {"form": form}, status=400 if form.errors else 200)
 
 
 @login_required

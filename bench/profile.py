@@ -70,7 +70,7 @@ def statements_of(fn: Callable[[], object]) -> list[str]:
 def gift() -> None:
     from accounts.models import CreatorProfile, User
     from gifts.models import Gift
-    from gifts.services import gift_send
+    from gifts.sending.services import gift_send
 
     heart = Gift.objects.select_related("event").get(slug="heart")
     hot = CreatorProfile.objects.select_related("user").get(pk=1)

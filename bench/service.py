@@ -34,7 +34,7 @@ class RoundResult:
 
 
 def _worker(conn: Connection, index: int, workers: int, viewers: int, creators: list[CreatorProfile], gift_id: int):  # type: ignore[no-untyped-def]
-    from gifts.services import gift_send
+    from gifts.sending.services import gift_send
 
     rng = random.Random(index * 7919 + workers)
     try:

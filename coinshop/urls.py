@@ -6,13 +6,14 @@ from django.views.static import serve
 from accounts import views as account_views
 from gifts import views as gift_views
 
-from . import views
+from . import closing_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("creators/", views.creators, name="creators"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("accounts/delete/", closing_views.account_delete, name="account_delete"),  # the flow above every app
     path("accounts/", include("accounts.urls")),
     path("wallet/", include("wallet.urls")),
     path("accounts/", include("allauth.urls")),

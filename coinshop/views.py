@@ -15,7 +15,8 @@ from coinshop.celery import app as celery_app
 
 def home(request: HttpRequest) -> HttpResponse:
     from accounts.selectors import creator_search
-    from gifts.selectors import events_current, live_sessions_now
+    from gifts.catalog.selectors import events_current
+    from gifts.live.selectors import live_sessions_now
 
     return render(
         request,

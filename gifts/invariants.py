@@ -9,7 +9,7 @@ from wallet.invariants import register
 from wallet.models import LedgerEntry, LedgerTransaction, SystemAccount, TransactionKind
 
 from .models import SubscriptionPeriod
-from .selectors import diamonds_credited_by_subscriptions_total, diamonds_credited_total
+from .sending.selectors import diamonds_credited_by_subscriptions_total, diamonds_credited_total
 
 
 @register("diamonds issued equal diamonds credited by gifts and subscriptions")

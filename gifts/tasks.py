@@ -5,12 +5,14 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import transaction
 
-from . import selectors, services, subscriptions
+from .sending.services import gift_sends_finalize
+from .subscriptions.renewals import subscription_reminders_send, subscription_renew
+from .subscriptions.selectors import subscriptions_due_ids
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def gift_sends_finalize_task() -> int:
-    return services.gift_sends_finalize()
+    return gift_sends_finalize()
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -24,7 +26,7 @@ def live_sessions_end_idle_task() -> int:
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def subscriptions_renew_due_task() -> int:
     """Beat: queue a renewal for every subscription whose period has ended (each renews once, however often)."""
-    due = selectors.subscriptions_due_ids()
+    due = subscriptions_due_ids()
     for subscription_id in due:
         transaction.on_commit(lambda pk=subscription_id: subscription_renew_task.delay(pk))  # type: ignore[misc]
     return len(due)
@@ -32,9 +34,9 @@ def subscriptions_renew_due_task() -> int:
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def subscription_renew_task(subscription_id: int) -> str:
-    return subscriptions.subscription_renew(subscription_id=subscription_id)
+    return subscription_renew(subscription_id=subscription_id)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def subscription_reminders_send_task() -> int:
-    return subscriptions.subscription_reminders_send()
+    return subscription_reminders_send()

@@ -1,9 +1,11 @@
-"""Staff review of payouts (approve, or reject with a reason), the audit log, and the money overview."""
+"""Staff review of payouts (approve, or reject with a reason) and the money overview. The audit log's admin is in
+``accounts.admin``."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -15,7 +17,7 @@ from django.urls import path, reverse
 from . import selectors, services
 from .charts import bar_chart_svg
 from .forms import RejectForm
-from .models import AuditLog, Payout, PayoutAccount, PayoutEvent, PayoutStatus
+from .models import Payout, PayoutAccount, PayoutEvent, PayoutStatus
 
 
 class PayoutEventInline(admin.TabularInline):
@@ -41,7 +43,7 @@ class PayoutAdmin(admin.ModelAdmin):
 
     @admin.display(description="Cash")
     def cash_display(self, obj: Payout) -> str:
-        return f"${obj.cash:,.2f} {obj.currency}"
+        return obj.cash_display
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -57,7 +59,7 @@ class PayoutAdmin(admin.ModelAdmin):
             except ValidationError as exc:
                 self.message_user(request, f"{payout.public_id}: {exc.messages[0]}", messages.ERROR)
             else:
-                self.message_user(request, f"Approved: {payout.diamonds:,} diamonds (${payout.cash:,.2f}).")
+                self.message_user(request, f"Approved: {payout.diamonds:,} diamonds ({payout.cash_display}).")
 
     def get_urls(self) -> list[Any]:
         return [
@@ -103,23 +105,6 @@ class PayoutAccountAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "actor", "action", "object_type", "object_id"]
-    list_filter = ["action"]
-    search_fields = ["object_id", "actor__email"]
-    readonly_fields = ["created_at", "actor", "action", "object_type", "object_id", "details"]
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 def staff_overview_view(request: HttpRequest) -> HttpResponse:
     days = 90 if request.GET.get("days") == "90" else 30
     overview = selectors.staff_overview(days=days)
@@ -132,7 +117,8 @@ def staff_overview_view(request: HttpRequest) -> HttpResponse:
             [(d, c) for d, c, _ in overview.sales], title=f"Coins sold per day, last {days} days"
         ),
         "cash_chart": bar_chart_svg(
-            [(d, m) for d, _, m in overview.sales], title=f"Cash taken per day (cents), last {days} days"
+            [(d, m) for d, _, m in overview.sales],
+            title=f"Cash taken per day ({settings.CURRENCY}, in its smallest unit), last {days} days",
         ),
     }
     return TemplateResponse(request, "admin/payouts/overview.html", context)

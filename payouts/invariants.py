@@ -1,12 +1,12 @@
 """Payout checks added to ``manage.py ledger_check``: cash paid = diamonds redeemed x the snapshotted rate."""
 
 from collections.abc import Iterator
-from decimal import Decimal
 
 from django.db.models import Sum
 
 from wallet.invariants import register
 from wallet.models import LedgerEntry, SystemAccount
+from wallet.money import rate_total_exact
 
 from .models import Payout, PayoutStatus
 
@@ -14,9 +14,12 @@ from .models import Payout, PayoutStatus
 @register("cash paid out equals diamonds redeemed x rate")
 def _cash() -> Iterator[str]:
     for payout in Payout.objects.order_by("id").iterator():
-        exact = Decimal(payout.diamonds) * payout.rate * 100
+        exact = rate_total_exact(units=payout.diamonds, rate=payout.rate, currency=payout.currency)
         if exact != payout.cash_minor:
-            yield f"payout {payout.public_id}: {payout.diamonds} x {payout.rate} is {exact / 100}, not {payout.cash}"
+            yield (
+                f"payout {payout.public_id}: {payout.diamonds} x {payout.rate} is {exact} minor units of "
+                f"{payout.currency}, not {payout.cash_minor}"
+            )
     redeemed = (
         LedgerEntry.objects.filter(account__system_code=SystemAccount.DIAMOND_REDEEMED).aggregate(t=Sum("amount"))["t"]
         or 0

@@ -1,8 +1,8 @@
-"""Payout details, payout requests with their timeline, the staff audit log, and the sandbox bank's transfers.
+"""Payout details, payout requests with their timeline, and the sandbox bank's transfers.
 
 Diamonds move through the ledger only (``wallet.services``): a request holds them in payout clearing; ``paid``
-settles them as redeemed; ``failed`` or ``rejected`` returns them. Cash is integer minor units computed from the
-rate snapshotted on the request, so cash paid = diamonds x rate, exactly.
+settles them as redeemed; ``failed``, ``rejected`` or ``cancelled`` returns them. Cash is integer minor units
+computed from the rate snapshotted on the request, so cash paid = diamonds x rate, exactly.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import CreatorProfile
+from wallet.money import money_format, money_from_minor
 
 
 class PayoutAccount(models.Model):
@@ -58,6 +59,7 @@ class PayoutStatus(models.TextChoices):
     PAID = "paid", "Paid"
     FAILED = "failed", "Failed (diamonds returned)"
     REJECTED = "rejected", "Rejected (diamonds returned)"
+    CANCELLED = "cancelled", "Cancelled (diamonds returned)"
 
 
 class Payout(models.Model):
@@ -86,7 +88,13 @@ class Payout(models.Model):
 
     @property
     def cash(self) -> Decimal:
-        return (Decimal(self.cash_minor) / 100).quantize(Decimal("0.01"))
+        """The cash in major units of the payout's currency (``cash_minor`` is minor units of ``currency``)."""
+        return money_from_minor(self.cash_minor, self.currency)
+
+    @property
+    def cash_display(self) -> str:
+        """The cash as a person reads it ("$200.00", "KWD12.345", "¥30,000")."""
+        return money_format(self.cash_minor, self.currency)
 
     @property
     def idempotency_key(self) -> str:
@@ -109,23 +117,6 @@ class PayoutEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payout_id}: {self.status}"
-
-
-class AuditLog(models.Model):
-    """Every payout and ledger-affecting staff action, append-only."""
-
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
-    action = models.CharField(max_length=64)
-    object_type = models.CharField(max_length=40)
-    object_id = models.CharField(max_length=64)
-    details = models.JSONField(default=dict)
-    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.action} {self.object_type} {self.object_id}"
 
 
 class SandboxTransfer(models.Model):

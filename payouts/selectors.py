@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -12,8 +13,9 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from accounts.models import CreatorProfile
+from accounts.models import CreatorProfile, User
 from wallet.models import Asset, LedgerAccount, LedgerBalanceShard, LedgerEntry, Purchase, SystemAccount
+from wallet.money import money_quantize
 from wallet.selectors import wallet_balance_get
 
 from .models import Payout, PayoutStatus
@@ -30,7 +32,8 @@ class DiamondsSummary:
     in_payout: int
 
     def cash(self, diamonds: int) -> Decimal:
-        return (Decimal(diamonds) * settings.DIAMOND_CASH_VALUE).quantize(Decimal("0.01"))
+        """What ``diamonds`` pay out at the current rate, in major units of ``CURRENCY`` (rounded half up)."""
+        return money_quantize(diamonds * settings.DIAMOND_CASH_VALUE, settings.CURRENCY)
 
     @property
     def available_cash(self) -> Decimal:
@@ -68,7 +71,7 @@ def payout_cash_today(*, creator: CreatorProfile, now: datetime | None = None) -
     start = now.replace(hour=0, minute=0, second=0, microsecond=0)
     return (
         Payout.objects.filter(creator=creator, created_at__gte=start)
-        .exclude(status__in=[PayoutStatus.REJECTED, PayoutStatus.FAILED])
+        .exclude(status__in=[PayoutStatus.REJECTED, PayoutStatus.FAILED, PayoutStatus.CANCELLED])
         .aggregate(t=Sum("cash_minor"))["t"]
         or 0
     )
@@ -139,3 +142,8 @@ def staff_overview(*, days: int = 30, now: datetime | None = None) -> StaffOverv
         payouts_pending=pending["n"] or 0,
         payouts_pending_cash_minor=pending["cash"] or 0,
     )
+
+
+def payout_get_for_creator_user(*, public_id: uuid.UUID, user: User) -> Payout | None:
+    """One of this person's payouts, with its timeline (None when it is not theirs)."""
+    return Payout.objects.filter(public_id=public_id, creator__user=user).prefetch_related("events").first()

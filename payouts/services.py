@@ -1,7 +1,8 @@
 """Payout writes: payout details, requests, staff review, processing. Every diamond moves through the ledger.
 
-State machine: requested -> approved -> processing -> paid | failed; requested -> rejected. Each change is
-recorded as a ``PayoutEvent`` (who and when) and emailed to the creator after commit.
+State machine: requested -> approved -> processing -> paid | failed; requested -> rejected; requested or
+approved -> cancelled (the creator closed their account). Each change is recorded as a ``PayoutEvent`` (who and
+when) and emailed to the creator after commit (never to a closed account).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from fractions import Fraction
 
 import stripe
 from django.conf import settings
@@ -20,18 +20,24 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from accounts.audit import audit_record
 from accounts.models import CreatorProfile, User
 from accounts.selectors import user_has_2fa
+from coinshop.celery import task_enqueue
 from wallet.models import Asset, SystemAccount, TransactionKind
+from wallet.money import money_format, money_format_amount, money_from_minor, rate_granularity, rate_total_minor
 from wallet.services import (
     InsufficientFunds,
     Posting,
+    closed_account_forfeit,
     ledger_account_for_user,
     ledger_system_account,
     ledger_transaction_post,
+    user_lock_for_credit,
 )
+from wallet.spending import SpendRefused, spend_check
 
-from .models import AuditLog, Payout, PayoutAccount, PayoutEvent, PayoutStatus
+from .models import Payout, PayoutAccount, PayoutEvent, PayoutStatus
 from .providers import payout_provider
 from .selectors import creator_diamonds_summary, payout_cash_today
 
@@ -55,25 +61,10 @@ def iban_is_valid(iban: str) -> bool:
     return int(digits) % 97 == 1
 
 
-def audit_record(*, actor: User | None, action: str, obj: object, **details: object) -> AuditLog:
-    return AuditLog.objects.create(
-        actor=actor,
-        action=action,
-        object_type=type(obj).__name__.lower(),
-        object_id=str(getattr(obj, "public_id", None) or getattr(obj, "pk", "")),
-        details={k: str(v) for k, v in details.items()},
-    )
-
-
-def audit_on_staff_action(
-    *, actor: User | None, action: str, obj: object, details: dict[str, object], **_: object
-) -> None:
-    """Receiver of ``accounts.signals.staff_action``: the other apps' staff actions go on the same audit log."""
-    audit_record(actor=actor, action=action, obj=obj, **details)
-
-
 def _email(user_id: int, subject: str, body: str) -> None:
     user = User.objects.get(pk=user_id)
+    if user.is_deleted:  # a closed account has no address any more
+        return
     send_mail(subject=f"[Coinshop] {subject}", message=body, from_email=None, recipient_list=[user.email])
 
 
@@ -194,11 +185,6 @@ def stripe_connect_refresh(*, creator: CreatorProfile) -> PayoutAccount | None:
 # --- requests --------------------------------------------------------------------------------
 
 
-def diamonds_per_cent_unit(rate: Decimal) -> int:
-    """The smallest number of diamonds worth a whole number of cents at ``rate`` (2 at the default 0.5 cent)."""
-    return Fraction(rate * 100).limit_denominator(10**6).denominator
-
-
 @dataclass(frozen=True)
 class PayoutQuote:
     diamonds: int
@@ -208,44 +194,46 @@ class PayoutQuote:
 
     @property
     def cash(self) -> Decimal:
-        return (Decimal(self.cash_minor) / 100).quantize(Decimal("0.01"))
+        return money_from_minor(self.cash_minor, self.currency)
 
 
 def payout_quote(*, creator: CreatorProfile, diamonds: int, now: datetime | None = None) -> PayoutQuote:
     """Check a request against every limit and price it at the current rate (rounding diamonds down so the cash
-    is a whole number of cents: cash = diamonds x rate, exactly)."""
+    is a whole number of the currency's minor units: cash = diamonds x rate, exactly)."""
     now = now or timezone.now()
-    rate = settings.DIAMOND_CASH_VALUE
+    rate, currency = settings.DIAMOND_CASH_VALUE, settings.CURRENCY
     minimum = settings.PAYOUT_MIN_DIAMONDS
     if type(diamonds) is not int or diamonds <= 0:
         raise ValidationError("Enter a whole number of diamonds.")
-    unit = diamonds_per_cent_unit(rate)
-    diamonds -= diamonds % unit
+    diamonds -= diamonds % rate_granularity(rate=rate, currency=currency)
     summary = creator_diamonds_summary(creator=creator, now=now)
     if diamonds < minimum:
-        raise ValidationError(f"The minimum payout is {minimum:,} diamonds (${minimum * rate:,.2f}).")
+        worth = money_format_amount(minimum * rate, currency)
+        raise ValidationError(f"The minimum payout is {minimum:,} diamonds ({worth}).")
     if diamonds > summary.available:
         pending = (
             f" {summary.pending:,} more are on hold for {settings.PAYOUT_HOLD_DAYS} days." if summary.pending else ""
         )
         raise ValidationError(f"You have {summary.available:,} diamonds available to pay out.{pending}")
-    cash_minor = int(Decimal(diamonds) * rate * 100)
+    cash_minor = rate_total_minor(units=diamonds, rate=rate, currency=currency)
     limit = settings.PAYOUT_DAILY_LIMIT_MINOR
     today = payout_cash_today(creator=creator, now=now)
     if today + cash_minor > limit:
         left = max(0, limit - today)
-        raise ValidationError(f"The daily payout limit is ${limit / 100:,.2f}; ${left / 100:,.2f} is left today.")
-    return PayoutQuote(diamonds, rate, cash_minor, settings.CURRENCY)
+        raise ValidationError(
+            f"The daily payout limit is {money_format(limit, currency)}; {money_format(left, currency)} is left today."
+        )
+    return PayoutQuote(diamonds, rate, cash_minor, currency)
 
 
 def _creator_problem(*, creator: CreatorProfile, now: datetime) -> str | None:
     user = creator.user
     if not user_has_2fa(user=user):
         return "Turn on two-factor authentication before you request a payout."
-    if not user.is_adult:
-        return "You must be 18 or older to receive payouts."
-    if user.is_frozen:
-        return "Your account is restricted, so payouts are paused. Contact support."
+    try:
+        spend_check(user=user, budget=False)  # 18 or older, not restricted, no open debt: every spender's rule
+    except SpendRefused as refused:
+        return refused.messages[0]
     account = PayoutAccount.objects.filter(creator=creator).first()
     if account is None:
         return "Add your payout details first."
@@ -263,18 +251,16 @@ def _creator_problem(*, creator: CreatorProfile, now: datetime) -> str | None:
 
 def _event(payout: Payout, status: str, actor: User | None = None, note: str = "") -> None:
     PayoutEvent.objects.create(payout=payout, status=status, actor=actor, note=note[:255])
-    user_id, label, cash = payout.creator.user_id, PayoutStatus(status).label, payout.cash
-    body = f"Your payout of {payout.diamonds:,} diamonds (${cash:,.2f}) is now: {label}."
+    user_id, label, cash = payout.creator.user_id, PayoutStatus(status).label, payout.cash_display
+    body = f"Your payout of {payout.diamonds:,} diamonds ({cash}) is now: {label}."
     if note:
         body += f"\n{note}"
     transaction.on_commit(lambda: _email(user_id, f"Payout {label.lower()}", body))
 
 
 def _enqueue_processing(payout: Payout) -> None:
-    from . import tasks
-
     payout_id = payout.pk
-    transaction.on_commit(lambda: tasks.payout_process_task.delay(payout_id))
+    transaction.on_commit(lambda: task_enqueue("payouts.tasks.payout_process_task", payout_id))
 
 
 def payout_request_create(*, creator: CreatorProfile, diamonds: int, now: datetime | None = None) -> Payout:
@@ -320,9 +306,12 @@ def payout_request_create(*, creator: CreatorProfile, diamonds: int, now: dateti
 
 
 def _return_diamonds(payout: Payout, memo: str) -> None:
+    """Diamonds held for ``payout`` go back to the creator; if the creator has closed their account meanwhile, they
+    are forfeited at once (the caller holds the creator's user row lock: ``user_lock_for_credit``)."""
+    key = f"{payout.idempotency_key}-return"
     ledger_transaction_post(
         kind=TransactionKind.PAYOUT_RETURN,
-        idempotency_key=f"{payout.idempotency_key}-return",
+        idempotency_key=key,
         postings=[
             Posting(ledger_system_account(code=SystemAccount.PAYOUT_CLEARING), -payout.diamonds),
             Posting(ledger_account_for_user(user=payout.creator.user_id, asset=Asset.DIAMOND), payout.diamonds),
@@ -330,6 +319,34 @@ def _return_diamonds(payout: Payout, memo: str) -> None:
         reference=("payout", payout.public_id),
         memo=memo,
     )
+    closed_account_forfeit(user_id=payout.creator.user_id, cause=key)
+
+
+CANCELLABLE = (PayoutStatus.REQUESTED, PayoutStatus.APPROVED)
+
+
+def payout_cancel(*, payout: Payout, reason: str, actor: User | None = None) -> Payout:
+    """Cancel a payout not yet sent (waiting for review, or approved and queued): its diamonds go back to the
+    creator. One being sent cannot be stopped. Used when the creator closes their account (``coinshop.closing``),
+    inside that transaction, which already holds the creator's user row lock."""
+    with transaction.atomic():
+        payout = Payout.objects.select_for_update().select_related("creator").get(pk=payout.pk)
+        if payout.status not in CANCELLABLE:
+            raise ValidationError(
+                f"This payout is {payout.get_status_display().lower()}; only ones not yet sent can be cancelled."
+            )
+        _return_diamonds(payout, f"Payout cancelled: {reason}")
+        payout.status = PayoutStatus.CANCELLED
+        payout.failure_reason = reason[:255]
+        payout.save(update_fields=["status", "failure_reason", "updated_at"])
+        _event(payout, PayoutStatus.CANCELLED, actor, reason)
+    return payout
+
+
+def payout_details_erase(*, creator: CreatorProfile) -> None:
+    """Closing an account: the bank holder's name and IBAN go. A Stripe connected account's id stays (it names no
+    one here, and a payout already being sent may need it to finish)."""
+    PayoutAccount.objects.filter(creator=creator).update(holder_name="", iban="")
 
 
 def payout_approve(*, payout: Payout, staff: User) -> Payout:
@@ -381,9 +398,12 @@ def payout_process(*, payout_id: int) -> Payout:
             _event(payout, PayoutStatus.PROCESSING)
         elif payout.status != PayoutStatus.PROCESSING:
             return payout
-    account = PayoutAccount.objects.get(creator_id=payout.creator_id)
+    account = PayoutAccount.objects.select_related("creator").get(creator_id=payout.creator_id)
     result = payout_provider(payout.provider).send_payout(payout, account)  # network: outside any lock
     with transaction.atomic():
+        # The creator's row first, then the payout: the order closing an account takes them in. A failed payout's
+        # diamonds then return before a closing (which forfeits them) or after it (and are forfeited at once).
+        user_lock_for_credit(user_id=account.creator.user_id)
         payout = Payout.objects.select_for_update().select_related("creator").get(pk=payout_id)
         if payout.status != PayoutStatus.PROCESSING:
             return payout
@@ -397,10 +417,10 @@ def payout_process(*, payout_id: int) -> Payout:
                     Posting(ledger_system_account(code=SystemAccount.DIAMOND_REDEEMED), payout.diamonds),
                 ],
                 reference=("payout", payout.public_id),
-                memo=f"Paid ${payout.cash:,.2f} ({result.provider_ref})",
+                memo=f"Paid {payout.cash_display} ({result.provider_ref})",
             )
             payout.status = PayoutStatus.PAID
-            _event(payout, PayoutStatus.PAID, note=f"${payout.cash:,.2f} sent ({result.provider_ref}).")
+            _event(payout, PayoutStatus.PAID, note=f"{payout.cash_display} sent ({result.provider_ref}).")
         else:
             _return_diamonds(payout, f"Payout failed: {result.failure_reason}")
             payout.status = PayoutStatus.FAILED

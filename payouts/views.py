@@ -10,21 +10,30 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 
 from accounts.decorators import recent_otp_required
 from accounts.models import CreatorProfile
-from gifts.selectors import leaderboard_for_creator
+from accounts.selectors import creator_get_for_user
+from coinshop.http import request_user
+from gifts.catalog.selectors import rates
+from gifts.sending.leaderboards import leaderboard_for_creator
 from videos.selectors import video_earnings_list
 
 from . import selectors, services
 from .charts import bar_chart_svg
 from .forms import PayoutDetailsForm, PayoutRequestForm
-from .models import Payout, PayoutAccount
+from .models import PayoutAccount
+
+
+def _details_hold() -> str:
+    hours = settings.PAYOUT_DETAILS_HOLD_HOURS
+    return f"{hours} hour{pluralize(hours)}"
 
 
 def _creator(request: HttpRequest) -> CreatorProfile | None:
-    return CreatorProfile.objects.select_related("user").filter(user_id=request.user.pk).first()
+    return creator_get_for_user(user=request_user(request))
 
 
 @login_required
@@ -51,7 +60,8 @@ def earnings(request: HttpRequest) -> HttpResponse:
             "supporters": leaderboard_for_creator(creator=creator, days=30),
             "payouts": selectors.payout_list(creator=creator),
             "account": PayoutAccount.objects.filter(creator=creator).first(),
-            "diamond_value": settings.DIAMOND_CASH_VALUE,
+            "rates": rates(),
+            "hold_days": settings.PAYOUT_HOLD_DAYS,
         },
     )
 
@@ -72,10 +82,15 @@ def payout_details(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error("iban" if "IBAN" in exc.messages[0] else None, exc)
         else:
-            messages.success(request, "Your payout details are saved. Payouts are paused for 48 hours for your safety.")
+            messages.success(
+                request, f"Your payout details are saved. Payouts are paused for {_details_hold()} for your safety."
+            )
             return redirect("earnings")
     return render(
-        request, "payouts/details.html", {"form": form, "account": account}, status=400 if form.errors else 200
+        request,
+        "payouts/details.html",
+        {"form": form, "account": account, "details_hold_hours": settings.PAYOUT_DETAILS_HOLD_HOURS},
+        status=400 if form.errors else 200,
     )
 
 
@@ -93,7 +108,11 @@ def _stripe_connect(request: HttpRequest, creator: CreatorProfile) -> HttpRespon
             messages.error(request, exc.messages[0])
         else:
             return HttpResponseRedirect(url)
-    return render(request, "payouts/stripe_connect.html", {"account": account})
+    return render(
+        request,
+        "payouts/stripe_connect.html",
+        {"account": account, "details_hold_hours": settings.PAYOUT_DETAILS_HOLD_HOURS},
+    )
 
 
 @login_required
@@ -111,7 +130,9 @@ def stripe_connect_return(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Connect your Stripe account first.")
         return redirect("payout_details")
     if account.stripe_payouts_enabled:
-        messages.success(request, "Your Stripe account is connected. Payouts are paused for 48 hours for your safety.")
+        messages.success(
+            request, f"Your Stripe account is connected. Payouts are paused for {_details_hold()} for your safety."
+        )
     else:
         messages.warning(request, "Stripe still needs some details from you before it can pay you out.")
     return redirect("earnings")
@@ -136,7 +157,7 @@ def payout_request(request: HttpRequest) -> HttpResponse:
         try:
             if request.POST.get("confirm") == "1":
                 payout = services.payout_request_create(creator=creator, diamonds=form.cleaned_data["diamonds"])
-                messages.success(request, f"Payout requested: {payout.diamonds:,} diamonds for ${payout.cash:,.2f}.")
+                messages.success(request, f"Payout requested: {payout.diamonds:,} diamonds for {payout.cash_display}.")
                 return redirect("payout_detail", public_id=payout.public_id)
             quote = services.payout_quote(creator=creator, diamonds=form.cleaned_data["diamonds"])
         except ValidationError as exc:
@@ -144,16 +165,14 @@ def payout_request(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "payouts/request.html",
-        {"form": form, "summary": summary, "quote": quote},
+        {"form": form, "summary": summary, "quote": quote, "hold_days": settings.PAYOUT_HOLD_DAYS},
         status=400 if form.errors else 200,
     )
 
 
 @login_required
 def payout_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    payout = (
-        Payout.objects.filter(public_id=public_id, creator__user_id=request.user.pk).prefetch_related("events").first()
-    )
+    payout = selectors.payout_get_for_creator_user(public_id=public_id, user=request_user(request))
     if payout is None:
         raise Http404("No such payout.")
     return render(request, "payouts/detail.html", {"payout": payout})

@@ -10,7 +10,8 @@ from django.db.models import Count, Max, Q, Sum
 
 from accounts.models import CreatorProfile, User
 from gifts.models import GiftSendStatus
-from gifts.selectors import public_name, subscriber_is_current
+from gifts.sending.selectors import public_name
+from gifts.subscriptions.selectors import subscriber_is_current
 
 from .models import Audience, Video, VideoGift, VideoStatus
 

@@ -32,8 +32,9 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from accounts.models import CreatorProfile, User
+from coinshop.celery import task_enqueue
 from gifts.models import Gift, GiftSend
-from gifts.services import GiftRefused, gift_send
+from gifts.sending.services import GiftRefused, gift_send
 
 from .models import Audience, Video, VideoGift, VideoStatus
 from .selectors import video_access_problem
@@ -227,9 +228,7 @@ def video_upload_create(
 
 
 def _queue_processing(video_id: int) -> None:
-    from .tasks import video_process_task  # tasks import this module
-
-    video_process_task.delay(video_id)
+    task_enqueue("videos.tasks.video_process_task", video_id)
 
 
 def _ffmpeg(args: list[str], *, timeout: float) -> None:
@@ -383,7 +382,7 @@ def video_gift_send(
     idempotency_key: uuid.UUID | None = None,
     now: datetime | None = None,
 ) -> GiftSend:
-    """Send a gift to the video's creator, recorded with the video: ``gifts.services.gift_send`` and the
+    """Send a gift to the video's creator, recorded with the video: ``gifts.sending.services.gift_send`` and the
     ``VideoGift`` row in one transaction, with the same rules (and the same idempotency key) as any gift."""
     now = now or timezone.now()
     if not video.is_ready:

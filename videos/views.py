@@ -31,10 +31,11 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
-from accounts.models import CreatorProfile, User
+from accounts.selectors import creator_get_for_user
+from coinshop.http import request_user
 from gifts.models import GiftSend
-from gifts.selectors import subscriber_is_current
-from gifts.views import _panel_context, gift_form_parse, gift_send_answer
+from gifts.sending.views import gift_form_parse, gift_panel_context, gift_send_answer
+from gifts.subscriptions.selectors import subscriber_is_current
 
 from . import selectors, services
 from .forms import VideoUploadForm
@@ -44,27 +45,17 @@ RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 CHUNK = 64 * 1024
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
-def _creator(request: HttpRequest) -> CreatorProfile | None:
-    if not request.user.is_authenticated:
-        return None
-    return CreatorProfile.objects.select_related("user").filter(user_id=request.user.pk).first()
-
-
 def _video_or_404(public_id: uuid.UUID, request: HttpRequest) -> Video:
     """The video, if it exists and is ready (or the creator is asking: they see it while it processes or failed)."""
     video = selectors.video_get(public_id=public_id)
-    if video is None or not (video.is_ready or selectors.video_is_own(video=video, user=_user(request))):
+    if video is None or not (video.is_ready or selectors.video_is_own(video=video, user=request_user(request))):
         raise Http404("No such video.")
     return video
 
 
 @login_required
 def video_upload(request: HttpRequest) -> HttpResponse:
-    creator = _creator(request)
+    creator = creator_get_for_user(user=request_user(request))
     if creator is None:
         messages.info(request, "Become a creator to upload videos.")
         return redirect("creator_become")
@@ -90,7 +81,7 @@ def video_upload(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def video_mine(request: HttpRequest) -> HttpResponse:
-    creator = _creator(request)
+    creator = creator_get_for_user(user=request_user(request))
     if creator is None:
         return redirect("creator_become")
     return render(request, "videos/mine.html", {"videos": selectors.video_list_mine(creator=creator)})
@@ -98,7 +89,7 @@ def video_mine(request: HttpRequest) -> HttpResponse:
 
 def video_page(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     video = _video_or_404(public_id, request)
-    user = _user(request)
+    user = request_user(request)
     problem = selectors.video_access_problem(video=video, user=user)
     if problem:
         return render(request, "videos/locked.html", {"video": video, "problem": problem}, status=403)
@@ -112,7 +103,7 @@ def video_page(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             "is_own_video": selectors.video_is_own(video=video, user=user),
             "summary": selectors.video_gift_summary(video=video) if video.is_ready else None,
             "gift_action": reverse("video_gift_send", args=[video.public_id]),
-            **_panel_context(request, video.creator, subscriber),
+            **gift_panel_context(request, video.creator, subscriber),
         },
     )
 
@@ -176,7 +167,7 @@ def _watchable_file(request: HttpRequest, public_id: uuid.UUID, field: str) -> H
     video = selectors.video_get(public_id=public_id)
     if video is None or not video.is_ready:
         raise Http404("No such video.")
-    problem = selectors.video_access_problem(video=video, user=_user(request))
+    problem = selectors.video_access_problem(video=video, user=request_user(request))
     if problem:
         return HttpResponseForbidden(problem, content_type="text/plain; charset=utf-8")
     return _file_response(request, getattr(video, field))
@@ -206,7 +197,7 @@ def _send_from_form(request: HttpRequest, video: Video) -> GiftSend | str:
     data, gift = parsed
     try:
         return services.video_gift_send(
-            sender=_user(request),
+            sender=request_user(request),
             video=video,
             gift=gift,
             quantity=data["quantity"],
@@ -220,8 +211,8 @@ def _send_from_form(request: HttpRequest, video: Video) -> GiftSend | str:
 @login_required
 @require_POST
 def video_gift_send(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    """The gift panel on a video page posts here: the same answers as ``gifts.views.gift_send`` (JSON for the page's
-    script, a redirect back otherwise), the gift recorded with the video."""
+    """The gift panel on a video page posts here: the same answers as ``gifts.sending.views.gift_send`` (JSON for
+    the page's script, a redirect back otherwise), the gift recorded with the video."""
     video = _video_or_404(public_id, request)
     return gift_send_answer(
         request,
@@ -237,10 +228,10 @@ def video_gift_send(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 @require_POST
 def video_delete(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     video = selectors.video_get(public_id=public_id)
-    if video is None or not selectors.video_is_own(video=video, user=_user(request)):
+    if video is None or not selectors.video_is_own(video=video, user=request_user(request)):
         raise Http404("No such video.")
     try:
-        services.video_delete(video=video, by=_user(request))
+        services.video_delete(video=video, by=request_user(request))
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
         return redirect(video)

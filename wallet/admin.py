@@ -26,6 +26,7 @@ from .models import (
     PaymentEvent,
     Purchase,
 )
+from .money import money_format
 from .providers.sandbox import STAFF_EVENTS
 
 
@@ -42,9 +43,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(CoinPackage)
 class CoinPackageAdmin(admin.ModelAdmin):
-    list_display = ["coins", "price_minor", "currency", "active", "sort_order"]
+    list_display = ["coins", "price_display", "currency", "active", "sort_order"]
     list_editable = ["active", "sort_order"]
     list_filter = ["active", "currency"]
+
+    @admin.display(description="Price", ordering="price_minor")
+    def price_display(self, obj: CoinPackage) -> str:
+        return money_format(obj.price_minor, obj.currency)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # purchases refer to packages: deactivate instead
@@ -157,7 +162,7 @@ class PurchaseAdmin(ReadOnlyAdmin):
         "public_id",
         "user",
         "coins",
-        "price_minor",
+        "price_display",
         "currency",
         "payment_method",
         "provider",
@@ -168,6 +173,10 @@ class PurchaseAdmin(ReadOnlyAdmin):
     search_fields = ["public_id", "user__email", "provider_ref"]
     list_select_related = ["user"]
     actions = ["sandbox_refund", "sandbox_dispute_open", "sandbox_dispute_won", "sandbox_dispute_lost"]
+
+    @admin.display(description="Price", ordering="price_minor")
+    def price_display(self, obj: Purchase) -> str:
+        return money_format(obj.price_minor, obj.currency)
 
     def _sandbox(self, request: HttpRequest, queryset: QuerySet[Purchase], event_type: str) -> None:
         done = 0

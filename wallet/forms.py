@@ -4,8 +4,10 @@ from decimal import Decimal
 
 from django import forms
 from django.conf import settings
+from django.template.defaultfilters import pluralize
 
 from .models import PaymentMethod, TransactionKind
+from .money import currency_exponent
 
 
 class RechargeForm(forms.Form):
@@ -39,14 +41,22 @@ class RechargeForm(forms.Form):
 
 
 class BudgetForm(forms.Form):
-    limit = forms.DecimalField(
-        label=f"Monthly recharge limit ({settings.CURRENCY})",
-        required=False,
-        min_value=Decimal("0"),
-        max_value=Decimal("100000"),
-        decimal_places=2,
-        help_text="Leave empty for no limit. Lowering applies at once; raising takes effect after 24 hours.",
-    )
+    """The monthly limit in major units of ``CURRENCY``, with as many decimals as the currency has."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        currency, hours = settings.CURRENCY, settings.BUDGET_RAISE_DELAY_HOURS
+        self.fields["limit"] = forms.DecimalField(
+            label=f"Monthly recharge limit ({currency})",
+            required=False,
+            min_value=Decimal("0"),
+            max_value=Decimal("100000"),
+            decimal_places=currency_exponent(currency),
+            help_text=(
+                "Leave empty for no limit. Lowering applies at once; raising takes effect after "
+                f"{hours} hour{pluralize(hours)}."
+            ),
+        )
 
 
 class HistoryFilterForm(forms.Form):

@@ -113,6 +113,22 @@ def _coins_issued() -> Iterator[str]:
         yield "coins were issued outside purchases, clawbacks and restores"
 
 
+@register("closed accounts hold nothing")
+def _closed_accounts_empty() -> Iterator[str]:
+    closed = Q(owner__deleted_at__isnull=False)
+    for account in LedgerAccount.objects.filter(closed, sharded=False, balance__gt=0).order_by("id")[:5]:
+        yield f"account #{account.pk} ({account}) of a closed account holds {account.balance}"
+    sharded = (
+        LedgerBalanceShard.objects.filter(account__owner__deleted_at__isnull=False)
+        .values("account_id")
+        .annotate(total=Sum("balance"))
+        .filter(total__gt=0)
+        .order_by("account_id")[:5]
+    )
+    for row in sharded:
+        yield f"account #{row['account_id']} of a closed account holds {row['total']}"
+
+
 def ledger_check() -> Report:
     report = Report()
     for name, check in _CHECKS:

@@ -22,8 +22,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.audit import audit_record
 from accounts.models import User
-from accounts.services import staff_action_record
 
 from .models import (
     SYSTEM_ACCOUNT_ASSET,
@@ -275,6 +275,13 @@ def _entries_insert(transaction_id: int, postings: Sequence[Posting]) -> None:
         )
 
 
+def _refuse_credit_to_closed_accounts(postings: Sequence[Posting]) -> None:
+    """Staff corrections never credit a closed account: a closed account holds nothing (its money was forfeited)."""
+    credited = {p.account.owner_id for p in postings if p.amount > 0 and p.account.owner_id is not None}
+    if credited and User.objects.filter(pk__in=credited, deleted_at__isnull=False).exists():
+        raise ValidationError("That account is closed: nothing can be credited to it.")
+
+
 def ledger_transaction_reverse(*, original: LedgerTransaction, staff: User, reason: str) -> LedgerTransaction:
     """A staff correction: a new transaction with every entry of ``original`` negated (never an edit)."""
     reason = reason.strip()
@@ -282,6 +289,7 @@ def ledger_transaction_reverse(*, original: LedgerTransaction, staff: User, reas
         raise ValidationError("Give a reason for the correction.")
     entries: Iterable[LedgerEntry] = original.entries.select_related("account")
     postings = [Posting(e.account, -e.amount) for e in entries]
+    _refuse_credit_to_closed_accounts(postings)
     with transaction.atomic():
         txn = ledger_transaction_post(
             kind="adjustment",
@@ -292,7 +300,7 @@ def ledger_transaction_reverse(*, original: LedgerTransaction, staff: User, reas
             created_by=staff,
         )
         if txn.created:  # type: ignore[attr-defined]
-            staff_action_record(actor=staff, action="ledger.reverse", obj=txn, reverses=original.pk, reason=reason)
+            audit_record(actor=staff, action="ledger.reverse", obj=txn, reverses=original.pk, reason=reason)
     return txn
 
 
@@ -307,6 +315,7 @@ def ledger_adjustment_post(
         raise ValidationError("The amount must be a whole number other than zero.")
     account = ledger_account_for_user(user=user, asset=asset)
     contra = ledger_system_account(code=SystemAccount.ADJUSTMENT, asset=asset)
+    _refuse_credit_to_closed_accounts([Posting(account, amount)])
     with transaction.atomic():
         txn = ledger_transaction_post(
             kind="adjustment",
@@ -317,7 +326,7 @@ def ledger_adjustment_post(
             created_by=staff,
         )
         if txn.created:  # type: ignore[attr-defined]
-            staff_action_record(
+            audit_record(
                 actor=staff, action="ledger.adjust", obj=txn, user=user.pk, asset=asset, amount=amount, reason=reason
             )
     return txn

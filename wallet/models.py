@@ -19,6 +19,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from .money import money_format
+
 
 class Asset(models.TextChoices):
     COIN = "COIN", "Coins"
@@ -176,7 +178,7 @@ class CoinPackage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.coins} coins ({self.price_minor / 100:.2f} {self.currency})"
+        return f"{self.coins} coins ({money_format(self.price_minor, self.currency)})"
 
 
 class PurchaseStatus(models.TextChoices):
@@ -259,7 +261,7 @@ class CoinDebt(models.Model):
 
 
 class RechargeBudget(models.Model):
-    """A person's monthly recharge limit. Lowering takes effect at once; raising waits 24 hours."""
+    """A person's monthly recharge limit. Lowering takes effect at once; raising waits ``BUDGET_RAISE_DELAY_HOURS``."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recharge_budget")
     monthly_limit_minor = models.PositiveIntegerField(null=True, blank=True)

@@ -11,6 +11,7 @@ from django.db.models import QuerySet, Sum
 from accounts.models import User
 
 from .models import Asset, CoinPackage, LedgerAccount, LedgerBalanceShard, LedgerEntry, Purchase
+from .money import money_from_minor, money_quantize
 
 
 def wallet_balance_get(*, user: User | int, asset: str = Asset.COIN) -> int:
@@ -49,14 +50,15 @@ def coin_package_list() -> list[CoinPackage]:
     return list(CoinPackage.objects.filter(active=True).order_by("sort_order", "coins"))
 
 
-def price_per_100_minor(*, coins: int, price_minor: int) -> Decimal:
-    """The price of 100 coins, in major units with 2 decimals (shown next to each package)."""
-    return (Decimal(price_minor) * 100 / Decimal(coins) / 100).quantize(Decimal("0.01"))
+def package_price_per(*, package: CoinPackage, per: int = 100) -> Decimal:
+    """What ``per`` coins cost in this package, in major units of its currency, unrounded (shown next to each
+    package, formatted by the money module)."""
+    return money_from_minor(package.price_minor, package.currency) * per / package.coins
 
 
 def coins_cash_value(*, coins: int) -> Decimal:
-    """What coins cost at the custom-amount rate (shown as "real-money value")."""
-    return (Decimal(coins) * settings.CUSTOM_COIN_PRICE).quantize(Decimal("0.01"))
+    """What coins cost at the custom-amount rate, in major units of ``CURRENCY`` (shown as "real-money value")."""
+    return money_quantize(Decimal(coins) * settings.CUSTOM_COIN_PRICE, settings.CURRENCY)
 
 
 def purchase_list(*, user: User) -> QuerySet[Purchase]:

@@ -10,19 +10,20 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Sum
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.audit import audit_record
 from accounts.models import User
-from accounts.services import staff_action_record, user_is_email_verified
+from accounts.services import user_is_email_verified
+from coinshop.celery import task_enqueue
 
 from .ledger import (
     InsufficientFunds,
@@ -40,6 +41,7 @@ from .models import (
     CoinDebt,
     CoinPackage,
     LedgerAccount,
+    LedgerBalanceShard,
     LedgerTransaction,
     PaymentEvent,
     PaymentMethod,
@@ -49,8 +51,10 @@ from .models import (
     SystemAccount,
     TransactionKind,
 )
+from .money import money_format, money_to_minor
 from .providers import ProviderError, WebhookEvent, get_provider
 from .providers import base as events
+from .spending import SpendRefused, budget_effective_limit, spend_check
 
 __all__ = [
     "InsufficientFunds",
@@ -74,101 +78,24 @@ METHODS_BY_CURRENCY: dict[str, list[str]] = {
 }
 
 
-# --- money helpers ---------------------------------------------------------------------------
-
-
-def money_to_minor(amount: Decimal, currency: str = "USD") -> int:
-    """Decimal money to integer minor units (the only rounding in the wallet, half up)."""
-    return int((amount * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+# --- prices ------------------------------------------------------------------------------------
 
 
 def custom_price_minor(*, coins: int) -> int:
     return money_to_minor(Decimal(coins) * settings.CUSTOM_COIN_PRICE, settings.CURRENCY)
 
 
-# --- who may buy -----------------------------------------------------------------------------
+# --- who may buy ---------------------------------------------------------------------------------
 
 
-def user_open_debt_coins(*, user: User) -> int:
-    return CoinDebt.objects.filter(user=user, settled_at__isnull=True).aggregate(t=Sum("coins"))["t"] or 0
-
-
-def user_has_open_debt(*, user_id: int) -> bool:
-    """Whether the person owes coins (a refund or dispute took back coins already spent): then they may not spend.
-
-    Asked on every gift, so it is one plain statement (a sixth of the ORM's cost for the same query here)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT EXISTS (SELECT 1 FROM {CoinDebt._meta.db_table} "  # noqa: S608 - our table
-            "WHERE user_id = %s AND settled_at IS NULL)",
-            [user_id],
-        )
-        return bool(cursor.fetchone()[0])
-
-
-def user_purchase_block_reason(*, user: User) -> str | None:
-    """Why this person may not buy coins now, in words, or None."""
-    if not user.is_authenticated:
-        return "Log in to buy coins."
-    if not user.is_adult:
-        return "You must be 18 or older to buy coins."
-    if not user_is_email_verified(user=user):
-        return "Confirm your email address before you buy coins."
-    if user.is_frozen:
-        return "Your account is restricted, so you cannot buy coins. Contact support."
-    debt = user_open_debt_coins(user=user)
-    if debt:
-        return (
-            f"Your account owes {debt:,} coins after a refund or chargeback, so it may not buy or gift until that "
-            "is settled. Contact support."
-        )
-    return None
+def user_purchase_check(*, user: User, price_minor: int = 0, currency: str | None = None) -> None:
+    """Raise ``SpendRefused`` unless this person may buy coins now (and this price fits their budget)."""
+    if user.is_authenticated and user.is_adult and not user_is_email_verified(user=user):
+        raise SpendRefused("Confirm your email address before you buy coins.", code="email")
+    spend_check(user=user, cash_minor=price_minor, currency=currency)
 
 
 # --- budget ----------------------------------------------------------------------------------
-
-
-def _month_start(now: datetime) -> datetime:
-    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-
-
-def budget_effective_limit(*, user: User, now: datetime | None = None) -> int | None:
-    """The monthly recharge limit in force (minor units), applying a pending raise once its 24 hours passed."""
-    now = now or timezone.now()
-    budget = RechargeBudget.objects.filter(user=user).first()
-    if budget is None:
-        return None
-    if budget.pending_effective_at and budget.pending_effective_at <= now:
-        return None if budget.pending_unlimited else budget.pending_limit_minor
-    return budget.monthly_limit_minor
-
-
-def budget_spent_this_month(*, user: User, now: datetime | None = None) -> int:
-    now = now or timezone.now()
-    counted = [
-        PurchaseStatus.PENDING,
-        PurchaseStatus.PAID,
-        PurchaseStatus.REFUNDED,
-        PurchaseStatus.DISPUTED,
-    ]
-    return (
-        Purchase.objects.filter(
-            user=user, created_at__gte=_month_start(now), status__in=counted, currency=settings.CURRENCY
-        ).aggregate(t=Sum("price_minor"))["t"]
-        or 0
-    )
-
-
-def budget_summary(*, user: User, now: datetime | None = None) -> tuple[int | None, int | None]:
-    """The monthly limit in force and what is left of it this month (both None: no limit)."""
-    limit = budget_effective_limit(user=user, now=now)
-    if limit is None:
-        return None, None
-    return limit, max(0, limit - budget_spent_this_month(user=user, now=now))
-
-
-def budget_remaining(*, user: User, now: datetime | None = None) -> int | None:
-    return budget_summary(user=user, now=now)[1]
 
 
 @transaction.atomic
@@ -228,21 +155,13 @@ def recharge_quote(*, package_id: int | None, custom_coins: int | None, payment_
 
 def purchase_create(*, user: User, quote: RechargeQuote, idempotency_key: uuid.UUID | None = None) -> Purchase:
     """Create the pending purchase for a reviewed quote, after every rule a person must pass."""
-    reason = user_purchase_block_reason(user=user)
-    if reason:
-        raise ValidationError(reason)
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()  # one purchase decision at a time per person
         if idempotency_key is not None:
             existing = Purchase.objects.filter(public_id=idempotency_key, user=user).first()
             if existing is not None:  # the review page was submitted twice
                 return existing
-        remaining = budget_remaining(user=user)
-        if remaining is not None and quote.currency == settings.CURRENCY and quote.price_minor > remaining:
-            raise ValidationError(
-                f"This purchase is over your monthly budget: {remaining / 100:.2f} {settings.CURRENCY} is left "
-                "this month. Choose a smaller package or change your budget."
-            )
+        user_purchase_check(user=user, price_minor=quote.price_minor, currency=quote.currency)
         return Purchase.objects.create(
             public_id=idempotency_key or uuid.uuid4(),
             user=user,
@@ -274,7 +193,7 @@ def purchase_checkout_start(*, purchase: Purchase, base_url: str) -> str:
 
 def _send_receipt(purchase_id: int) -> None:
     purchase = Purchase.objects.select_related("user").get(pk=purchase_id)
-    context = {"purchase": purchase, "price": purchase.price_minor / 100}
+    context = {"purchase": purchase}
     send_mail(
         subject=f"[Coinshop] Receipt: {purchase.coins:,} coins",
         message=render_to_string("emails/receipt.txt", context),
@@ -323,6 +242,7 @@ def purchase_confirm(*, purchase_id: int) -> Purchase:
             purchase.paid_at = timezone.now()
             purchase.failure_reason = ""
             purchase.save(update_fields=["status", "paid_at", "failure_reason", "updated_at"])
+            user_lock_for_credit(user_id=purchase.user_id)
             ledger_transaction_post(
                 kind=TransactionKind.PURCHASE,
                 idempotency_key=purchase.idempotency_key,
@@ -331,9 +251,10 @@ def purchase_confirm(*, purchase_id: int) -> Purchase:
                     Posting(ledger_system_account(code=SystemAccount.COIN_ISSUANCE), -purchase.coins),
                 ],
                 reference=("purchase", purchase.public_id),
-                memo=f"{purchase.coins} coins for {purchase.price_minor / 100:.2f} {purchase.currency}",
+                memo=f"{purchase.coins} coins for {money_format(purchase.price_minor, purchase.currency)}",
             )
-            transaction.on_commit(lambda: _send_receipt(purchase_id))
+            if not closed_account_forfeit(user_id=purchase.user_id, cause=purchase.idempotency_key):
+                transaction.on_commit(lambda: _send_receipt(purchase_id))
         elif state.status == "failed" and purchase.status == PurchaseStatus.PENDING:
             purchase.status = PurchaseStatus.FAILED
             purchase.failure_reason = state.failure_reason or "The payment was declined."
@@ -417,6 +338,7 @@ def purchase_dispute_won(*, purchase: Purchase) -> None:
         if clawback is not None:
             taken = -sum(e.amount for e in clawback.entries.filter(account__owner_id=purchase.user_id))
             if taken > 0:
+                user_lock_for_credit(user_id=purchase.user_id)
                 ledger_transaction_post(
                     kind=TransactionKind.DISPUTE_RESTORE,
                     idempotency_key=f"{purchase.idempotency_key}-restore",
@@ -427,6 +349,7 @@ def purchase_dispute_won(*, purchase: Purchase) -> None:
                     reference=("purchase", purchase.public_id),
                     memo="Dispute won: coins restored",
                 )
+                closed_account_forfeit(user_id=purchase.user_id, cause=f"{purchase.idempotency_key}-restore")
         CoinDebt.objects.filter(purchase=purchase, settled_at__isnull=True).update(
             settled_at=timezone.now(), settled_reason="Dispute won"
         )
@@ -443,7 +366,7 @@ def debt_settle(*, debt: CoinDebt, staff: User, reason: str) -> CoinDebt:
             settled_at=timezone.now(), settled_reason=f"{reason.strip()} (by {staff.email})"[:255]
         )
         if settled:
-            staff_action_record(actor=staff, action="debt.settle", obj=debt, coins=debt.coins, reason=reason.strip())
+            audit_record(actor=staff, action="debt.settle", obj=debt, coins=debt.coins, reason=reason.strip())
     debt.refresh_from_db()
     return debt
 
@@ -457,7 +380,7 @@ def purchase_sandbox_staff_event(*, staff: User, purchase: Purchase, event_type:
         raise ValidationError("Not a sandbox purchase.")
     with transaction.atomic():
         sandbox_staff_event(purchase_public_id=str(purchase.public_id), event_type=event_type)
-        staff_action_record(actor=staff, action=f"purchase.sandbox.{event_type}", obj=purchase, coins=purchase.coins)
+        audit_record(actor=staff, action=f"purchase.sandbox.{event_type}", obj=purchase, coins=purchase.coins)
 
 
 # --- webhooks --------------------------------------------------------------------------------
@@ -471,8 +394,6 @@ def webhook_receive(*, provider: str, payload: bytes, headers: dict[str, str]) -
 
 def payment_event_handle(*, provider: str, event: WebhookEvent) -> str:
     """React to a verified provider event, once per event id. Returns what happened, for logs and tests."""
-    from . import tasks
-
     with transaction.atomic():
         purchase = None
         if event.purchase_public_id:
@@ -505,7 +426,7 @@ def payment_event_handle(*, provider: str, event: WebhookEvent) -> str:
             events.CHECKOUT_EXPIRED,
         ):
             purchase_id = purchase.pk
-            transaction.on_commit(lambda: tasks.purchase_confirm_task.delay(purchase_id))
+            transaction.on_commit(lambda: task_enqueue("wallet.tasks.purchase_confirm_task", purchase_id))
             return "confirmation queued"
         if event.type == events.PAYMENT_REFUNDED:
             purchase_claw_back(
@@ -525,21 +446,52 @@ def payment_event_handle(*, provider: str, event: WebhookEvent) -> str:
         return "ignored"
 
 
-# --- account deletion ------------------------------------------------------------------------
+# --- closed accounts -----------------------------------------------------------------------------
 
 
-def user_balances_forfeit(*, user: User) -> None:
-    """Account deletion: whatever coins and diamonds are left go to the forfeiture account."""
+def user_balances_forfeit(*, user: User, cause: str = "") -> dict[str, int]:
+    """Whatever coins and diamonds the person holds go to the forfeiture account; returns what was forfeited per
+    asset. Closing an account (``cause`` empty) calls it once; money that reaches the account after it was closed is
+    forfeited with ``cause`` naming the credit that brought it (``closed_account_forfeit``).
+
+    Each balance is read under its row locks (every shard of a DIAMOND account), so a credit committed a moment
+    earlier is forfeited too, never left behind."""
+    forfeited: dict[str, int] = {}
     for account in LedgerAccount.objects.filter(owner=user).order_by("pk"):
-        balance = account.balance if not account.sharded else sum(s.balance for s in account.shards.all())
+        if account.sharded:
+            shards = LedgerBalanceShard.objects.select_for_update().filter(account_id=account.pk).order_by("shard")
+            balance = sum(shard.balance for shard in shards)
+        else:
+            balance = LedgerAccount.objects.select_for_update().get(pk=account.pk).balance
         if balance > 0:
+            key = f"forfeit-{user.pk}-{account.asset}" + (f"-{cause}" if cause else "")
             ledger_transaction_post(
                 kind=TransactionKind.FORFEITURE,
-                idempotency_key=f"forfeit-{user.pk}-{account.asset}",
+                idempotency_key=key,
                 postings=[
                     Posting(account, -balance),
                     Posting(ledger_system_account(code=SystemAccount.FORFEITURE, asset=account.asset), balance),
                 ],
                 reference=("user", user.pk),
-                memo="Account deleted: balance forfeited",
+                memo="Arrived after the account was closed: forfeited" if cause else "Account closed: forfeited",
             )
+            forfeited[account.asset] = balance
+    return forfeited
+
+
+def user_lock_for_credit(*, user_id: int) -> None:
+    """Lock the person's row before crediting money that may arrive after their account was closed (a payment
+    confirmed late, a payout that failed, a dispute won). Closing takes the same lock first, so the two never
+    interleave: the credit lands before the closing (which then forfeits it) or after (``closed_account_forfeit``)."""
+    User.objects.select_for_update().filter(pk=user_id).values_list("pk", flat=True).first()
+
+
+def closed_account_forfeit(*, user_id: int, cause: str) -> bool:
+    """After a credit (under ``user_lock_for_credit``, in the same transaction): if the account is closed, forfeit
+    what just arrived, so a closed account never keeps a balance. ``cause`` is the credit's idempotency key.
+    Returns whether the account was closed."""
+    user = User.objects.filter(pk=user_id, deleted_at__isnull=False).first()
+    if user is None:
+        return False
+    user_balances_forfeit(user=user, cause=cause)
+    return True

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import csv
 import uuid
-from decimal import Decimal
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -13,21 +13,33 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
 
-from . import selectors, services, tasks
+from . import selectors, services, spending, tasks
 from .forms import BudgetForm, HistoryFilterForm, RechargeForm, SandboxCheckoutForm
-from .models import Asset, Purchase, PurchaseStatus, SandboxPayment
+from .models import Asset, PaymentMethod, Purchase, PurchaseStatus, SandboxPayment
+from .money import money_from_minor, money_to_minor
 from .providers import WebhookError
 from .providers.sandbox import sandbox_payment_complete
+from .spending import SpendRefused
 
 
 def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
+
+
+def _purchase_refusal(*, user: User, price_minor: int = 0, currency: str | None = None) -> str | None:
+    """Why this person may not buy (this), in words, for the page to say before they try; None if they may."""
+    try:
+        services.user_purchase_check(user=user, price_minor=price_minor, currency=currency)
+    except SpendRefused as refused:
+        return refused.messages[0]
+    return None
 
 
 @login_required
@@ -39,7 +51,7 @@ def wallet_home(request: HttpRequest) -> HttpResponse:
     page = Paginator(entries, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    budget_limit, budget_left = services.budget_summary(user=user)
+    budget_limit, budget_left = spending.budget_summary(user=user)
     return render(
         request,
         "wallet/home.html",
@@ -52,7 +64,7 @@ def wallet_home(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "budget_left": budget_left,
             "budget_limit": budget_limit,
-            "debt": services.user_open_debt_coins(user=user),
+            "debt": spending.user_open_debt_coins(user=user),
         },
     )
 
@@ -86,7 +98,7 @@ def _package_rows() -> list[dict[str, object]]:
     return [
         {
             "package": p,
-            "per_100": selectors.price_per_100_minor(coins=p.coins, price_minor=p.price_minor),
+            "per_100": selectors.package_price_per(package=p, per=100),
         }
         for p in selectors.coin_package_list()
     ]
@@ -102,7 +114,7 @@ def recharge(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "rows": _package_rows(),
-            "block_reason": services.user_purchase_block_reason(user=_user(request)),
+            "block_reason": _purchase_refusal(user=_user(request)),
             "coins": selectors.wallet_balance_get(user=_user(request)),
         },
     )
@@ -136,19 +148,14 @@ def recharge_review(request: HttpRequest) -> HttpResponse:
             },
             status=400,
         )
-    remaining = services.budget_remaining(user=user)
-    error = services.user_purchase_block_reason(user=user)
-    if error is None and remaining is not None and quote.price_minor > remaining:
-        error = (
-            f"This purchase is over your monthly budget: {Decimal(remaining) / 100:.2f} {quote.currency} is left "
-            "this month. Choose a smaller package or change your budget."
-        )
+    remaining = spending.budget_remaining(user=user)
+    error = _purchase_refusal(user=user, price_minor=quote.price_minor, currency=quote.currency)
     return render(
         request,
         "wallet/review.html",
         {
             "quote": quote,
-            "method_label": dict(form.fields["method"].choices)[quote.payment_method],
+            "method_label": PaymentMethod(quote.payment_method).label,
             "budget_left": remaining,
             "error": error,
             "idempotency_key": uuid.uuid4(),
@@ -232,14 +239,18 @@ def purchase_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def budget(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    limit = services.budget_effective_limit(user=user)
-    initial = {"limit": None if limit is None else Decimal(limit) / 100}
+    limit = spending.budget_effective_limit(user=user)
+    currency = settings.CURRENCY
+    initial = {"limit": None if limit is None else money_from_minor(limit, currency)}
     form = BudgetForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         value = form.cleaned_data["limit"]
-        saved = services.budget_set(user=user, limit_minor=None if value is None else services.money_to_minor(value))
+        limit_minor = None if value is None else money_to_minor(value, currency, exact=True)
+        saved = services.budget_set(user=user, limit_minor=limit_minor)
         if saved.pending_effective_at:
-            messages.info(request, "Your higher limit takes effect in 24 hours; until then the current one applies.")
+            hours = settings.BUDGET_RAISE_DELAY_HOURS
+            delay = f"{hours} hour{pluralize(hours)}"
+            messages.info(request, f"Your higher limit takes effect in {delay}; until then the current one applies.")
         else:
             messages.success(request, "Your monthly budget is saved and applies now.")
         return redirect("budget")
@@ -251,7 +262,7 @@ def budget(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "limit": limit,
-            "left": services.budget_remaining(user=user),
+            "left": spending.budget_remaining(user=user),
             "pending": RechargeBudget.objects.filter(user=user, pending_effective_at__isnull=False).first(),
         },
         status=400 if form.errors else 200,

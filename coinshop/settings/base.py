@@ -201,8 +201,11 @@ DJSTRIPE_USE_NATIVE_JSONFIELD = True
 DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
 
 # --- Rates (DESIGN.md "Rates"): shown to users, snapshotted on every row that uses them ----
+# Cash is integer minor units of CURRENCY, an ISO 4217 code whose exponent (JPY 0, USD 2, KWD 3) and written form
+# come from Babel's CLDR data through wallet.money; amounts are written for LANGUAGE_CODE's locale. Settings named
+# *_MINOR are minor units of CURRENCY: change them together with it.
 CURRENCY = env.str("CURRENCY", default="USD")
-DIAMOND_CASH_VALUE = Decimal(env.str("DIAMOND_CASH_VALUE", default="0.005"))
+DIAMOND_CASH_VALUE = Decimal(env.str("DIAMOND_CASH_VALUE", default="0.005"))  # cash per diamond, in CURRENCY
 DIAMONDS_PER_COIN = env.int("DIAMONDS_PER_COIN", default=1)
 
 LOGGING = {
@@ -275,9 +278,9 @@ CELERY_BEAT_SCHEDULE.update(
 
 # --- Payouts ---------------------------------------------------------------------------------
 PAYOUT_MIN_DIAMONDS = env.int("PAYOUT_MIN_DIAMONDS", default=10_000)
-PAYOUT_DAILY_LIMIT_MINOR = env.int("PAYOUT_DAILY_LIMIT_MINOR", default=100_000)  # $1,000
+PAYOUT_DAILY_LIMIT_MINOR = env.int("PAYOUT_DAILY_LIMIT_MINOR", default=100_000)  # minor units: 1,000.00 USD
 PAYOUT_HOLD_DAYS = env.int("PAYOUT_HOLD_DAYS", default=7)  # diamonds received this recently are pending
-PAYOUT_AUTO_APPROVE_BELOW_MINOR = env.int("PAYOUT_AUTO_APPROVE_BELOW_MINOR", default=10_000)  # $100
+PAYOUT_AUTO_APPROVE_BELOW_MINOR = env.int("PAYOUT_AUTO_APPROVE_BELOW_MINOR", default=10_000)  # minor: 100.00 USD
 PAYOUT_AUTO_APPROVE_MIN_ACCOUNT_DAYS = 30
 PAYOUT_DETAILS_HOLD_HOURS = 48
 

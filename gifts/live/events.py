@@ -23,9 +23,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import re
-import time
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -45,7 +42,6 @@ ROOMS_CHANNEL = f"{PREFIX}:rooms"  # a room id is published here on every event 
 KEYS_TTL_SECONDS = 2 * 24 * 3600  # a room's keys outlive its last event by this long
 ENDED_TTL_SECONDS = 3600  # ... and its end by this long
 BOARD_LIMIT = 10
-_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 
 Entry = tuple[str, dict[str, str]]  # a stream entry as read: (id, {"e": event json, "b": board json})
 
@@ -198,7 +194,7 @@ def _publish(*, session_id: int, event: dict[str, object], board: BoardChange | 
 def live_board_rebuild(*, session_id: int) -> None:
     """Build the room's leaderboard from the database (the source of truth), once: when Redis lost it, or for a
     room that was live before this code. Gifts applied by concurrent events are not counted twice (tokens)."""
-    from ..selectors import live_board_rows
+    from ..sending.leaderboards import live_board_rows
 
     rows, tokens = live_board_rows(session_id=session_id)
     args: list[object] = [KEYS_TTL_SECONDS]
@@ -212,7 +208,8 @@ def live_board_rebuild(*, session_id: int) -> None:
 
 def live_gift_published(*, send: GiftSend) -> None:
     """A gift in a live room committed: push it (with its combo count and the room's new leaderboard)."""
-    from ..selectors import gift_combo_count, gift_feed_item, subscriber_is_current
+    from ..sending.selectors import gift_combo_count, gift_feed_item
+    from ..subscriptions.selectors import subscriber_is_current
 
     subscribed = subscriber_is_current(subscriber=send.sender, creator=send.creator)
     item = gift_feed_item(send=send, subscribed=subscribed, combo=gift_combo_count(send=send))
@@ -264,7 +261,8 @@ def _live_gift_cancelled(*, send: GiftSend) -> None:
 
 
 def live_chat_published(*, message: ChatMessage) -> None:
-    from ..selectors import chat_feed_item, subscriber_is_current
+    from ..chat.selectors import chat_feed_item
+    from ..subscriptions.selectors import subscriber_is_current
 
     subscribed = subscriber_is_current(subscriber=message.sender, creator=message.session.creator)
     item = chat_feed_item(message=message, subscribed=subscribed)
@@ -274,7 +272,7 @@ def live_chat_published(*, message: ChatMessage) -> None:
 def live_badge_published(*, creator_id: int, person: User) -> None:
     """``person`` became a subscriber of the creator: if the creator is live, the room's board shows their badge."""
     from ..models import LiveSession
-    from ..selectors import ANONYMOUS, public_name
+    from ..sending.selectors import ANONYMOUS, public_name
 
     session_id = LiveSession.objects.filter(creator_id=creator_id, ended_at__isnull=True).values_list("pk", flat=True)
     name = public_name(sender=person, anonymous=False)
@@ -295,44 +293,10 @@ def live_stream_published(*, session_id: int, streaming: bool) -> None:
     _publish(session_id=session_id, event={"type": "stream", "streaming": streaming})
 
 
-def viewers_key(session_id: int) -> str:
-    return f"{PREFIX}:{session_id}:viewers"
-
-
-VIEWERS_FRESH_SECONDS = 40  # a process's count of a room's viewers older than this is left out (the process died)
-
-
-def live_viewers_get(*, session_id: int) -> int | None:
-    """How many viewers hold the room's event stream now, over every ASGI process (each reports its own count
-    every 15 s: ``gifts.live.hub``); None without Redis."""
-    return live_viewers_many(session_ids=[session_id]).get(session_id)
-
-
-def live_viewers_many(*, session_ids: Sequence[int]) -> dict[int, int]:
-    """The viewer counts of several rooms in one round trip (empty without Redis)."""
-    if not realtime_enabled() or not session_ids:
-        return {}
-    try:
-        pipe = _client().pipeline(transaction=False)
-        for session_id in session_ids:
-            pipe.hvals(viewers_key(session_id))
-        replies = pipe.execute()
-    except Exception:
-        logger.warning("could not read the viewer counts of sessions %s", session_ids, exc_info=True)
-        return {}
-    now, counts = time.time(), {}
-    for session_id, values in zip(session_ids, replies, strict=True):
-        total = 0
-        for value in values:
-            count, _, at = str(value).partition(":")
-            if now - float(at or 0) <= VIEWERS_FRESH_SECONDS:
-                total += int(count)
-        counts[session_id] = total
-    return counts
-
-
 def live_viewers_published(*, session_id: int) -> None:
     """Tell the room how many watch it (the count in the page header)."""
+    from .viewers import live_viewers_get
+
     count = live_viewers_get(session_id=session_id)
     if count is not None:
         _publish(session_id=session_id, event={"type": "viewers", "count": count})
@@ -340,125 +304,3 @@ def live_viewers_published(*, session_id: int) -> None:
 
 def live_ended_published(*, session_id: int) -> None:
     _publish(session_id=session_id, event={"type": "ended"}, ttl=ENDED_TTL_SECONDS)
-
-
-# --- reading ----------------------------------------------------------------------------------------------------
-
-
-def parse_id(value: str | None) -> tuple[int, int] | None:
-    """A stream id as a comparable pair, or None for anything else (a missing or forged Last-Event-ID)."""
-    if not value or not _ID.match(value):
-        return None
-    ms, seq = value.split("-")
-    return int(ms), int(seq)
-
-
-@dataclass(frozen=True)
-class Position:
-    """Where a reader starts: after ``after`` (a stream id); ``gap``: events after the reader's own id were
-    already trimmed away, so it must resync from the feed."""
-
-    after: str
-    gap: bool
-
-
-@dataclass(frozen=True)
-class StreamInfo:
-    """What a room's log holds: its newest id, its oldest kept id, and whether older events were trimmed away."""
-
-    last: str = "0-0"
-    first: str = "0-0"
-    trimmed: bool = False
-
-    @classmethod
-    def parse(cls, info: dict[str, Any]) -> StreamInfo:
-        first = info.get("first-entry")
-        return cls(
-            last=str(info["last-generated-id"]),
-            first=str(first[0]) if first else str(info["last-generated-id"]),
-            trimmed=int(info.get("entries-added", 0)) > int(info.get("length", 0)),
-        )
-
-
-def _stream_info(client: Redis, key: str) -> StreamInfo:
-    try:
-        return StreamInfo.parse(client.xinfo_stream(key))  # type: ignore[arg-type]
-    except Exception as exc:  # redis.ResponseError: no such key (no event yet)
-        if "no such key" not in str(exc).lower():
-            raise
-        return StreamInfo()
-
-
-def live_event_position(*, session_id: int, last_event_id: str | None) -> Position:
-    """Where a stream for a viewer who saw up to ``last_event_id`` starts: there, or (no id, a forged one, or one
-    older than what the room keeps) at the newest event, with ``gap`` set when the viewer must resync."""
-    return position_from(last_event_id=last_event_id, info=_stream_info(_client(), stream_key(session_id)))
-
-
-def position_from(*, last_event_id: str | None, info: StreamInfo) -> Position:
-    if last_event_id is None or last_event_id == "":
-        return Position(after=info.last, gap=False)
-    seen = parse_id(last_event_id)
-    newest = parse_id(info.last) or (0, 0)
-    if seen is None or seen > newest:  # forged, or from another Redis: start afresh
-        return Position(after=info.last, gap=True)
-    if info.trimmed and seen < (parse_id(info.first) or (0, 0)):  # what came after it may be gone
-        return Position(after=info.last, gap=True)
-    return Position(after=last_event_id, gap=False)
-
-
-def live_event_last_id(*, session_id: int) -> str:
-    """The id of the room's newest event ("0-0" before the first); pages read it before the database, so the
-    stream they open afterwards misses nothing that committed in between."""
-    if not realtime_enabled():
-        return ""
-    try:
-        return _stream_info(_client(), stream_key(session_id)).last
-    except Exception:
-        logger.warning("could not read the live event id of session %s", session_id, exc_info=True)
-        return ""
-
-
-def encode_batch(entries: Sequence[Entry]) -> bytes:
-    """One Server-Sent Events message for consecutive events: their JSON in order, each with its id, and the board
-    of the last one that changed it; the message id is the last event's, for ``Last-Event-ID``."""
-    events = ",".join(f'{{"id":"{entry_id}",{fields["e"][1:]}' for entry_id, fields in entries)
-    board = next((fields["b"] for _, fields in reversed(entries) if "b" in fields), None)
-    data = f'{{"events":[{events}]' + (f',"board":{board}' if board is not None else "") + "}"
-    return f"id: {entries[-1][0]}\nevent: batch\ndata: {data}\n\n".encode()
-
-
-def encode_resync(after: str) -> bytes:
-    return f"id: {after}\nevent: resync\ndata: {{}}\n\n".encode()
-
-
-RETRY = b"retry: 1000\n\n"
-HEARTBEAT = b": hb\n\n"
-
-
-def live_event_stream(
-    *, session_id: int, last_event_id: str | None, max_seconds: float | None = None, heartbeat: float = 15
-) -> Iterator[bytes]:
-    """Server-Sent Events for one viewer under a WSGI server (``runserver``, the test server): one thread and one
-    Redis connection per viewer, so only for development; production serves this path from ``gifts.live.hub``.
-    Ends after ``max_seconds`` (``LIVE_STREAM_SECONDS``); the browser reconnects with ``Last-Event-ID``."""
-    client = _client()
-    key = stream_key(session_id)
-    max_seconds = settings.LIVE_STREAM_SECONDS if max_seconds is None else max_seconds
-    yield RETRY
-    position = live_event_position(session_id=session_id, last_event_id=last_event_id)
-    if position.gap:
-        yield encode_resync(position.after)
-    after = position.after
-    started = last_beat = time.monotonic()
-    while time.monotonic() - started < max_seconds:
-        got: Any = client.xread({key: after}, count=1000, block=1000)  # RESP2: [[key, [(id, fields), ...]]]
-        if got:
-            entries: list[Entry] = got[0][1]
-            after = entries[-1][0]
-            yield encode_batch(entries)
-            if any('"type":"ended"' in fields["e"] for _, fields in entries):
-                return
-        elif time.monotonic() - last_beat >= heartbeat:
-            last_beat = time.monotonic()
-            yield HEARTBEAT

@@ -29,7 +29,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connection
 
-from . import events
+from . import events, reading, viewers
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class Listener:
         self.wake.set()
 
     def beat(self) -> None:
-        self.push(events.HEARTBEAT, None)
+        self.push(reading.HEARTBEAT, None)
 
     def take(self) -> bytes | None:
         """The next message to write (None when there is none)."""
@@ -137,8 +137,8 @@ class Room:
                 await asyncio.sleep(1)
                 continue
             self.after = entries[-1][0]
-            last = events.parse_id(self.after) or (0, 0)
-            message = events.encode_batch(entries)
+            last = reading.parse_id(self.after) or (0, 0)
+            message = reading.encode_batch(entries)
             for listener in self.listeners:
                 listener.push(message, last)
             last_flush = loop.time()
@@ -189,20 +189,20 @@ class Hub:
 
     async def _count(self, room: Room, me: str, every: float) -> None:
         client = _aclient()
-        key = events.viewers_key(room.session_id)
+        key = viewers.viewers_key(room.session_id)
         await client.hset(key, me, f"{len(room.listeners)}:{time.time()}")
         await client.expire(key, 3600)
         if await client.set(f"{key}:announce", me, nx=True, ex=max(1, int(every) - 1)):
             await asyncio.to_thread(events.live_viewers_published, session_id=room.session_id)
 
 
-async def _stream_info(key: str) -> events.StreamInfo:
+async def _stream_info(key: str) -> reading.StreamInfo:
     try:
-        return events.StreamInfo.parse(await _aclient().xinfo_stream(key))
+        return reading.StreamInfo.parse(await _aclient().xinfo_stream(key))
     except Exception as exc:  # redis.ResponseError: no such key (no event yet)
         if "no such key" not in str(exc).lower():
             raise
-        return events.StreamInfo()
+        return reading.StreamInfo()
 
 
 HUB = Hub()
@@ -266,7 +266,7 @@ async def live_events_app(scope: Scope, receive: Receive, send: Send, *, session
 
     try:
         await send({"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS})
-        await write(events.RETRY)
+        await write(reading.RETRY)
         await backfill(write, room, listener, asked)
         if ended:  # nothing more will come: say so (the page stops listening) and close
             await write(ENDED)
@@ -298,22 +298,22 @@ async def backfill(write: Writer, room: Room, listener: Listener, asked: str | N
         return
     client = _aclient()
     key = events.stream_key(room.session_id)
-    position = events.position_from(last_event_id=asked, info=await _stream_info(key))
+    position = reading.position_from(last_event_id=asked, info=await _stream_info(key))
     if position.gap:
         # From the newest event on; what this viewer had not seen it fetches from the feed.
-        listener.sent_until = events.parse_id(upto)
-        await write(events.encode_resync(upto))
+        listener.sent_until = reading.parse_id(upto)
+        await write(reading.encode_resync(upto))
         return
-    after, until = position.after, events.parse_id(upto) or (0, 0)
-    if (events.parse_id(after) or (0, 0)) >= until:  # the viewer is ahead of this room's reader: nothing to fill
-        listener.sent_until = events.parse_id(after)
+    after, until = position.after, reading.parse_id(upto) or (0, 0)
+    if (reading.parse_id(after) or (0, 0)) >= until:  # the viewer is ahead of this room's reader: nothing to fill
+        listener.sent_until = reading.parse_id(after)
         return
     while after != upto:
         entries = await client.xrange(key, min=f"({after}", max=upto, count=chunk)
         if not entries:
             break
         after = entries[-1][0]
-        await write(events.encode_batch(entries))
+        await write(reading.encode_batch(entries))
     listener.sent_until = until
 
 

@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import CreatorProfile
+from coinshop.celery import task_enqueue
 
 from ..models import LiveSession, StreamKey
 from .events import live_stream_published
@@ -88,8 +89,6 @@ def live_ingest_start(*, name: str, key: str) -> LiveSession:
 def live_ingest_stop(*, name: str, now: datetime | None = None) -> LiveSession | None:
     """The encoder stopped publishing the stream ``name`` (a handle): the room says so, and the session ends after
     the grace period unless the stream returns (at once when the grace period is 0)."""
-    from ..tasks import live_sessions_end_idle_task
-
     now = now or timezone.now()
     with transaction.atomic():
         session = (
@@ -108,14 +107,14 @@ def live_ingest_stop(*, name: str, now: datetime | None = None) -> LiveSession |
     if grace <= 0:
         live_sessions_end_idle(now=now)
     else:
-        transaction.on_commit(lambda: live_sessions_end_idle_task.apply_async(countdown=grace + 1))
+        transaction.on_commit(lambda: task_enqueue("gifts.tasks.live_sessions_end_idle_task", countdown=grace + 1))
     session.refresh_from_db()
     return session
 
 
 def live_sessions_end_idle(*, now: datetime | None = None) -> int:
     """End the live sessions whose stream stopped more than ``LIVE_INGEST_GRACE_SECONDS`` ago and did not return."""
-    from ..services import live_session_end
+    from .services import live_session_end
 
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.LIVE_INGEST_GRACE_SECONDS)

@@ -20,10 +20,10 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import recent_otp_required
 from accounts.models import CreatorProfile
 from accounts.selectors import creator_get_for_user
+from coinshop.http import request_user
 
-from ..models import Gift
-from ..selectors import live_session_current
-from .events import live_event_last_id, realtime_enabled
+from ..catalog.selectors import gifts_active_list
+from .events import realtime_enabled
 from .goals import (
     GoalRefused,
     goal_remove,
@@ -41,6 +41,8 @@ from .ingest import (
     stream_key_rotate,
     stream_key_text,
 )
+from .reading import live_event_last_id
+from .selectors import live_session_current
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +50,7 @@ logger = logging.getLogger(__name__)
 class GoalForm(forms.Form):
     title = forms.CharField(max_length=80, help_text="What the gifts are for, e.g. “A new song at 1,000 coins”.")
     gift = forms.ModelChoiceField(
-        queryset=Gift.objects.filter(active=True).order_by("coin_cost"),
+        queryset=gifts_active_list(),
         required=False,
         empty_label="Coins (every gift counts by its coins)",
         label="Count",
@@ -62,7 +64,7 @@ class GoalForm(forms.Form):
 @recent_otp_required
 def stream_setup(request: HttpRequest) -> HttpResponse:
     """The creator's stream tools: OBS settings (server and stream key), the alerts overlay URL, the gift goal."""
-    creator = creator_get_for_user(user=request.user)  # type: ignore[arg-type]
+    creator = creator_get_for_user(user=request_user(request))
     if creator is None:
         messages.info(request, "Become a creator to go live.")
         return redirect("creator_become")

@@ -44,7 +44,7 @@ def test_buy_350_coins_the_page_confirms_by_itself_and_a_decline_says_why(
     _choose_and_review(page, "350", "Card")
     main = page.locator("main")
     expect(main).to_contain_text("350")
-    expect(main).to_contain_text("4.89 USD")
+    expect(main).to_contain_text("$4.89")
     expect(main).to_contain_text("non-refundable")
     shot(page, "review")
     page.locator("#confirm-purchase").click()

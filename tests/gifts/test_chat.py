@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from gifts import shop
 from gifts.models import ChatMessage
+from gifts.shop.services import shop_item_buy
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +17,7 @@ def _post(client, live, **data):
 
 def test_a_message_with_an_owned_sticker_reaches_the_room_feed(client, viewer, make_user, live, shop_items, fund):
     fund(viewer, 100)
-    shop.shop_item_buy(buyer=viewer, item=shop_items["wave"])
+    shop_item_buy(buyer=viewer, item=shop_items["wave"])
     client.force_login(viewer)
     response = _post(client, live, text="  hello   there  ", sticker=shop_items["wave"].pk)
     assert response.status_code == 200 and response.json()["message"] == "Sent."
@@ -34,7 +34,7 @@ def test_a_message_with_an_owned_sticker_reaches_the_room_feed(client, viewer, m
 
 def test_a_sticker_alone_is_a_message_but_an_empty_one_is_not(client, viewer, live, shop_items, fund, nothing_written):
     fund(viewer, 100)
-    shop.shop_item_buy(buyer=viewer, item=shop_items["wave"])
+    shop_item_buy(buyer=viewer, item=shop_items["wave"])
     client.force_login(viewer)
     with nothing_written():
         response = _post(client, live, text="    ")
@@ -56,7 +56,7 @@ def test_bad_chat_input_is_refused_in_words_and_writes_nothing(
     client, viewer, live, shop_items, fund, nothing_written, data, status, error
 ):
     fund(viewer, 100)
-    shop.shop_item_buy(buyer=viewer, item=shop_items["wave"])  # owns Wave, not Laugh; Glow is an effect
+    shop_item_buy(buyer=viewer, item=shop_items["wave"])  # owns Wave, not Laugh; Glow is an effect
     if data.get("sticker", "").isupper():
         data = {**data, "sticker": shop_items[data["sticker"].lower()].pk}
     client.force_login(viewer)
@@ -96,7 +96,7 @@ def test_chatting_faster_than_the_rate_limit_is_refused_and_writes_nothing(
 def test_the_rate_window_reopens_when_it_ends(viewer, live, settings):
     from django.core.cache import cache
 
-    from gifts.chat import ChatRefused, chat_message_post
+    from gifts.chat.services import ChatRefused, chat_message_post
 
     settings.CHAT_RATE_MESSAGES = 1
     chat_message_post(sender=viewer, session=live, text="first")
@@ -110,7 +110,7 @@ def test_the_rate_window_reopens_when_it_ends(viewer, live, settings):
 def test_no_chat_when_the_stream_ended_or_the_account_is_restricted_or_logged_out(
     client, viewer, make_user, creator, live, nothing_written
 ):
-    from gifts.services import live_session_end
+    from gifts.live.services import live_session_end
 
     frozen = make_user("frozen@example.com", is_frozen=True)
     client.force_login(frozen)

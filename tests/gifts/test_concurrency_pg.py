@@ -12,8 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Sum
 from django.utils import timezone
 
-from gifts import services
 from gifts.models import GiftSend
+from gifts.sending.services import GiftRefused, gift_send
 from wallet.models import Asset, LedgerBalanceShard
 from wallet.selectors import wallet_balance_get
 
@@ -28,11 +28,9 @@ def test_twenty_concurrent_gifts_from_exactly_enough_coins_succeed_once(viewer, 
     gift.coin_cost = 100
     gift.save()
     fund(viewer, 100)
-    results = run_concurrently(
-        [lambda: services.gift_send(sender=viewer, creator=creator, gift=gift) for _ in range(20)]
-    )
+    results = run_concurrently([lambda: gift_send(sender=viewer, creator=creator, gift=gift) for _ in range(20)])
     sent = [r for r in results if isinstance(r, GiftSend)]
-    refused = [r for r in results if isinstance(r, services.GiftRefused)]
+    refused = [r for r in results if isinstance(r, GiftRefused)]
     assert len(sent) == 1 and len(refused) == 19, results
     assert all("Not enough coins" in r.messages[0] for r in refused)
     assert wallet_balance_get(user=viewer) == 0
@@ -50,21 +48,21 @@ def test_fifty_senders_two_hundred_concurrent_gifts_to_one_creator(client, make_
         outcomes = []
         for gift in gifts:
             try:
-                outcomes.append(services.gift_send(sender=sender, creator=creator, gift=gift))
-            except services.GiftRefused as exc:
+                outcomes.append(gift_send(sender=sender, creator=creator, gift=gift))
+            except GiftRefused as exc:
                 outcomes.append(exc)
         return outcomes
 
     results = [r for batch in run_concurrently([lambda s=s: four_gifts(s) for s in senders]) for r in batch]
     assert len(results) == 200
     sent = [r for r in results if isinstance(r, GiftSend)]
-    errors = [r for r in results if not isinstance(r, GiftSend | services.GiftRefused)]
+    errors = [r for r in results if not isinstance(r, GiftSend | GiftRefused)]
     assert not errors, errors[:3]
     total = sum(s.coins for s in sent)
     assert (len(sent), len(results) - len(sent), total) == (150, 50, 50 * 16)
     # The creator's balance, as every page and the payout check read it, equals the sum of the gifts.
     assert wallet_balance_get(user=creator.user, asset=Asset.DIAMOND) == total
-    from gifts.selectors import diamonds_credited_total
+    from gifts.sending.selectors import diamonds_credited_total
 
     assert diamonds_credited_total() == total
     assert GiftSend.objects.aggregate(t=Sum("diamonds"))["t"] == total

@@ -8,9 +8,9 @@ from datetime import timedelta
 from django.test import Client
 from django.utils import timezone
 
-from gifts import services
+from gifts.live.selectors import live_sessions_now
 from gifts.models import LiveSession
-from gifts.selectors import live_sessions_now
+from gifts.sending.services import gift_send
 
 
 def test_live_rooms_are_listed_by_recent_gifting(client: Client, make_user, make_creator, catalog, fund):
@@ -20,9 +20,9 @@ def test_live_rooms_are_listed_by_recent_gifting(client: Client, make_user, make
     fan = make_user("fan@example.com")
     fund(fan, 2_000)
     an_hour_ago = timezone.now() - timedelta(hours=1)
-    services.gift_send(sender=fan, creator=old.creator, gift=catalog["crown"], live_session=old, now=an_hour_ago)
-    services.gift_send(sender=fan, creator=busy.creator, gift=catalog["clap"], live_session=busy)
-    services.gift_send(sender=fan, creator=busy.creator, gift=catalog["heart"], live_session=busy)
+    gift_send(sender=fan, creator=old.creator, gift=catalog["crown"], live_session=old, now=an_hour_ago)
+    gift_send(sender=fan, creator=busy.creator, gift=catalog["clap"], live_session=busy)
+    gift_send(sender=fan, creator=busy.creator, gift=catalog["heart"], live_session=busy)
     rooms = live_sessions_now()
     assert rooms[0] == busy and rooms[0].recent_coins == 15  # type: ignore[attr-defined]
     assert {r.pk: r.recent_coins for r in rooms[1:]} == {quiet.pk: 0, old.pk: 0}  # type: ignore[attr-defined]

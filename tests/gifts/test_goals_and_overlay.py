@@ -10,9 +10,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from gifts import services
 from gifts.live import goals
 from gifts.models import LiveSession
+from gifts.sending.services import gift_send, gift_undo
 from tests.conftest import fresh_totp_code, otp_login
 
 
@@ -36,20 +36,20 @@ def test_a_coin_goal_moves_with_gifts_and_cancellations_and_is_reached_once(
     settings.GIFT_UNDO_MIN_COINS = 1000
     ann = make_user("ann@example.com", nickname="Ann")
     fund(ann, 10_000)
-    services.gift_send(sender=ann, creator=creator, gift=catalog["heart"], live_session=live)  # before the goal
+    gift_send(sender=ann, creator=creator, gift=catalog["heart"], live_session=live)  # before the goal
     with django_capture_on_commit_callbacks(execute=True):
         goals.goal_set(creator=creator, title="New song", target=1010)
     assert announced[-1]["goal"]["current"] == 0 and announced[-1]["reached"] is False
     with django_capture_on_commit_callbacks(execute=True):
-        crown = services.gift_send(sender=ann, creator=creator, gift=catalog["crown"], live_session=live)
+        crown = gift_send(sender=ann, creator=creator, gift=catalog["crown"], live_session=live)
     assert goals.goal_state_for(creator_id=creator.pk)["current"] == 1000  # type: ignore[index]
     with django_capture_on_commit_callbacks(execute=True):
-        services.gift_undo(send=crown, by=ann)
+        gift_undo(send=crown, by=ann)
     assert announced[-1]["goal"]["current"] == 0  # the cancellation moved it back
     with django_capture_on_commit_callbacks(execute=True):
-        services.gift_send(sender=ann, creator=creator, gift=catalog["crown"], live_session=live)
-        services.gift_send(sender=ann, creator=creator, gift=catalog["clap"], live_session=live)
-        services.gift_send(sender=ann, creator=creator, gift=catalog["clap"], live_session=live)
+        gift_send(sender=ann, creator=creator, gift=catalog["crown"], live_session=live)
+        gift_send(sender=ann, creator=creator, gift=catalog["clap"], live_session=live)
+        gift_send(sender=ann, creator=creator, gift=catalog["clap"], live_session=live)
     state = goals.goal_state_for(creator_id=creator.pk)
     assert state is not None and state["current"] == 1020 and state["reached"]
     assert [c["reached"] for c in announced].count(True) == 1  # announced once, though two gifts went past it
@@ -64,9 +64,9 @@ def test_a_gift_goal_counts_one_gift_until_its_deadline(make_user, creator, cata
     goal = goals.goal_set(
         creator=creator, title="Roses", target=3, gift=catalog["rose"], deadline=now + timedelta(hours=1), now=now
     )
-    services.gift_send(sender=ann, creator=creator, gift=catalog["rose"], quantity=2)
-    services.gift_send(sender=ann, creator=creator, gift=catalog["clap"])
-    services.gift_send(sender=ann, creator=creator, gift=catalog["rose"], now=now + timedelta(hours=2))  # too late
+    gift_send(sender=ann, creator=creator, gift=catalog["rose"], quantity=2)
+    gift_send(sender=ann, creator=creator, gift=catalog["clap"])
+    gift_send(sender=ann, creator=creator, gift=catalog["rose"], now=now + timedelta(hours=2))  # too late
     assert goals.goal_progress(goal=goal) == 2
     assert goals.goal_state(goal=goal)["unit"] == "Rose"  # type: ignore[index]
 

@@ -8,8 +8,9 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from gifts import selectors, services
 from gifts.models import LiveSession
+from gifts.sending.leaderboards import leaderboard_version_key
+from gifts.sending.services import gift_send
 
 pytestmark = pytest.mark.django_db
 
@@ -19,17 +20,11 @@ def test_feed_shows_new_gifts_with_combo_and_the_session_leaderboard(client, mak
     fund(ann, 100)
     fund(bob, 100)
     now = timezone.now()
-    services.gift_send(sender=ann, creator=creator, gift=catalog["rose"], live_session=live, now=now)
-    services.gift_send(
-        sender=ann, creator=creator, gift=catalog["rose"], live_session=live, now=now + timedelta(seconds=5)
-    )
-    services.gift_send(
-        sender=ann, creator=creator, gift=catalog["rose"], live_session=live, now=now + timedelta(seconds=9)
-    )
-    services.gift_send(
-        sender=ann, creator=creator, gift=catalog["rose"], live_session=live, now=now + timedelta(seconds=30)
-    )
-    services.gift_send(sender=bob, creator=creator, gift=catalog["clap"], live_session=live, visibility="anonymous")
+    gift_send(sender=ann, creator=creator, gift=catalog["rose"], live_session=live, now=now)
+    gift_send(sender=ann, creator=creator, gift=catalog["rose"], live_session=live, now=now + timedelta(seconds=5))
+    gift_send(sender=ann, creator=creator, gift=catalog["rose"], live_session=live, now=now + timedelta(seconds=9))
+    gift_send(sender=ann, creator=creator, gift=catalog["rose"], live_session=live, now=now + timedelta(seconds=30))
+    gift_send(sender=bob, creator=creator, gift=catalog["clap"], live_session=live, visibility="anonymous")
     data = client.get(f"/live/{live.pk}/feed.json").json()
     assert [(g["name"], g["gift"], g["combo"]) for g in data["gifts"]] == [
         ("Ann", "Rose", 1),
@@ -45,7 +40,7 @@ def test_feed_shows_new_gifts_with_combo_and_the_session_leaderboard(client, mak
     # The polling fallback: while nothing changes the answer is only the version it already has.
     assert client.get(f"/live/{live.pk}/feed.json?v={data['v']}").json() == {"v": data["v"], "unchanged": True}
     assert client.get(f"/live/{live.pk}/feed.json?v=junk").json()["gifts"] == data["gifts"]
-    services.gift_send(sender=bob, creator=creator, gift=catalog["rose"], live_session=live)
+    gift_send(sender=bob, creator=creator, gift=catalog["rose"], live_session=live)
     changed = client.get(f"/live/{live.pk}/feed.json?v={data['v']}").json()
     assert changed["v"] != data["v"] and changed["gifts"][-1]["gift"] == "Rose"
 
@@ -53,7 +48,7 @@ def test_feed_shows_new_gifts_with_combo_and_the_session_leaderboard(client, mak
 def test_people_who_opted_out_of_leaderboards_are_not_named(client, make_user, creator, live, catalog, fund):
     shy = make_user("shy@example.com", nickname="Shy", show_on_leaderboards=False)
     fund(shy, 100)
-    services.gift_send(sender=shy, creator=creator, gift=catalog["clap"], live_session=live, visibility="public")
+    gift_send(sender=shy, creator=creator, gift=catalog["clap"], live_session=live, visibility="public")
     data = client.get(f"/live/{live.pk}/feed.json").json()
     assert data["gifts"][0]["name"] == "Anonymous"
     assert data["leaderboard"] == [{"name": "Anonymous", "coins": 10, "subscriber": False}]
@@ -65,8 +60,8 @@ def test_creator_page_leaderboards_all_time_and_30_days(client, make_user, creat
     old, new = make_user("old@example.com", nickname="Oldie"), make_user("new@example.com", nickname="Newbie")
     fund(old, 1000)
     fund(new, 100)
-    services.gift_send(sender=old, creator=creator, gift=catalog["sunglasses"], now=timezone.now() - timedelta(days=40))
-    services.gift_send(sender=new, creator=creator, gift=catalog["clap"])
+    gift_send(sender=old, creator=creator, gift=catalog["sunglasses"], now=timezone.now() - timedelta(days=40))
+    gift_send(sender=new, creator=creator, gift=catalog["clap"])
     page = client.get(f"/@{creator.handle}/").content.decode()
     board_30 = page.split('id="board-30"')[1].split("</ol>")[0]
     board_all = page.split('id="board-all"')[1].split("</ol>")[0]
@@ -110,7 +105,7 @@ def test_a_viewer_cannot_start_a_stream_and_blank_titles_are_refused(client, vie
 
 def test_histories_sent_and_received(client, viewer, creator, catalog, fund):
     fund(viewer, 100)
-    services.gift_send(sender=viewer, creator=creator, gift=catalog["clap"], quantity=2, visibility="anonymous")
+    gift_send(sender=viewer, creator=creator, gift=catalog["clap"], quantity=2, visibility="anonymous")
     client.force_login(viewer)
     sent = client.get("/gifts/sent/").content.decode()
     assert "2 × Clap" in sent and "@alice" in sent and "Anonymous" in sent
@@ -129,7 +124,7 @@ def _many_gifts(make_user, creator, live, catalog, fund, senders=8, first=0):
         person = make_user(f"fan{i}@example.com", nickname=f"Fan {i}")
         fund(person, 500)
         for slug in ("rose", "heart", "clap"):
-            services.gift_send(
+            gift_send(
                 sender=person,
                 creator=creator,
                 gift=catalog[slug],
@@ -157,7 +152,7 @@ def _without_session_query(settings, queries: int) -> int:
 
 def _boards_out_of_date(creator) -> None:
     """What a committed gift does to the cached leaderboards: their version changes."""
-    cache.set(selectors.leaderboard_version_key(creator_id=creator.pk), "changed")
+    cache.set(leaderboard_version_key(creator_id=creator.pk), "changed")
 
 
 def test_creator_page_renders_with_a_fixed_number_of_queries(
@@ -193,31 +188,33 @@ def test_cached_leaderboards_follow_gifts_undo_names_and_subscriptions(
     make_user, creator, live, catalog, fund, settings, plan, django_capture_on_commit_callbacks
 ):
     from accounts.services import user_preferences_update
-    from gifts import subscriptions
+    from gifts.sending.leaderboards import leaderboard_for_creator, leaderboard_for_session
+    from gifts.sending.services import gift_send, gift_undo
+    from gifts.subscriptions.services import subscription_start
 
     ann = make_user("ann@example.com", nickname="Ann")
     fund(ann, 10_000)
 
     def board() -> list[tuple[str, int, bool]]:
-        return [(r["name"], r["coins"], r["subscriber"]) for r in selectors.leaderboard_for_creator(creator=creator)]
+        return [(r["name"], r["coins"], r["subscriber"]) for r in leaderboard_for_creator(creator=creator)]
 
     def live_board() -> list[tuple[str, int]]:
-        return [(r["name"], r["coins"]) for r in selectors.leaderboard_for_session(session=live)]
+        return [(r["name"], r["coins"]) for r in leaderboard_for_session(session=live)]
 
     committed = lambda: django_capture_on_commit_callbacks(execute=True)  # noqa: E731 - as a request would
     settings.LEADERBOARD_REFRESH_SECONDS = 0
     assert board() == [] and live_board() == []
     with committed():
-        services.gift_send(sender=ann, creator=creator, gift=catalog["rose"], live_session=live)
+        gift_send(sender=ann, creator=creator, gift=catalog["rose"], live_session=live)
     assert board() == [("Ann", 1, False)] and live_board() == [("Ann", 1)]
     with committed():
-        crown = services.gift_send(sender=ann, creator=creator, gift=catalog["crown"], live_session=live)
+        crown = gift_send(sender=ann, creator=creator, gift=catalog["crown"], live_session=live)
     assert board() == [("Ann", 1001, False)] and live_board() == [("Ann", 1001)]
     with committed():
-        services.gift_undo(send=crown, by=ann)
+        gift_undo(send=crown, by=ann)
     assert board() == [("Ann", 1, False)] and live_board() == [("Ann", 1)]
     with committed():
-        subscriptions.subscription_start(subscriber=ann, creator=creator)
+        subscription_start(subscriber=ann, creator=creator)
     assert board() == [("Ann", 1, True)]
     with committed():
         user_preferences_update(user=ann, default_gift_visibility="public", show_on_leaderboards=False, nickname="Ann")
@@ -225,7 +222,7 @@ def test_cached_leaderboards_follow_gifts_undo_names_and_subscriptions(
     # While a creator keeps receiving gifts, the page's boards are recomputed at most every few seconds...
     settings.LEADERBOARD_REFRESH_SECONDS = 60
     with committed():
-        services.gift_send(sender=ann, creator=creator, gift=catalog["clap"], live_session=live)
+        gift_send(sender=ann, creator=creator, gift=catalog["clap"], live_session=live)
     assert board() == [("Anonymous", 1, False)]
     # ...but the live room's board is fresh after every gift.
     assert live_board() == [("Anonymous", 11)]

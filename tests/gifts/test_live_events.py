@@ -13,9 +13,12 @@ from typing import Any
 import pytest
 from django.db import connection, transaction
 
-from gifts import selectors, services
-from gifts.live import events
+from gifts.live import events, reading, viewers
+from gifts.live.selectors import live_feed
+from gifts.live.services import live_session_end
 from gifts.models import GiftSend, LiveSession
+from gifts.sending.leaderboards import _leaderboard
+from gifts.sending.services import gift_send, gift_undo
 
 from .live_server import EventStream, uvicorn_server
 
@@ -58,7 +61,7 @@ def _open(server: str, room: LiveSession, last_event_id: str | None = None) -> E
 
 
 def _gift(room: LiveSession, sender: Any, gift: Any, **kwargs: Any) -> GiftSend:
-    return services.gift_send(sender=sender, creator=room.creator, gift=gift, live_session=room, **kwargs)
+    return gift_send(sender=sender, creator=room.creator, gift=gift, live_session=room, **kwargs)
 
 
 def _nothing_more(stream: EventStream, seconds: float = 0.5) -> None:
@@ -73,7 +76,7 @@ def _nothing_more(stream: EventStream, seconds: float = 0.5) -> None:
 
 
 def _db_board(room: LiveSession) -> list[dict[str, object]]:
-    return selectors._leaderboard(GiftSend.objects.filter(live_session=room), 10, room.creator_id)
+    return _leaderboard(GiftSend.objects.filter(live_session=room), 10, room.creator_id)
 
 
 def test_events_reach_two_viewers_in_order_with_the_board(server, room, gifters, catalog) -> None:
@@ -83,7 +86,7 @@ def test_events_reach_two_viewers_in_order_with_the_board(server, room, gifters,
         got = stream.events_until(6)
         assert [e["gift"]["id"] for e in got] == [s.pk for s in sent]
         assert [e["gift"]["name"] for e in got] == ["Gifter 0", "Gifter 1", "Gifter 2"] * 2
-        ids = [events.parse_id(e["id"]) for e in got]
+        ids = [reading.parse_id(e["id"]) for e in got]
         assert ids == sorted(ids) and len(set(ids)) == 6
     # Every message carries the board as of its last event: here, the database's.
     last_board = [m.data["board"] for m in a.messages if m.event == "batch" and "board" in m.data][-1]
@@ -130,8 +133,8 @@ def test_a_gap_that_cannot_be_filled_asks_for_a_resync(server, room, gifters, ca
     message = again.next()
     assert message is not None and message.event == "resync"
     # It goes on from an event at or before the newest: the page fetches the feed, later events follow.
-    newest_id = events.live_event_last_id(session_id=room.pk)
-    assert events.parse_id(seen) <= events.parse_id(message.id) <= events.parse_id(newest_id)  # type: ignore[operator]
+    newest_id = reading.live_event_last_id(session_id=room.pk)
+    assert reading.parse_id(seen) <= reading.parse_id(message.id) <= reading.parse_id(newest_id)  # type: ignore[operator]
     newest = _gift(room, gifters[1], catalog["clap"])
     # (Events between that point and the newest may come first: this process's reader had not sent them yet.)
     got: list[int] = []
@@ -181,12 +184,12 @@ def test_a_cancellation_and_the_end_of_the_stream_arrive_as_events(server, room,
     big = _gift(room, gifters[0], catalog["universe"])
     _gift(room, gifters[1], catalog["rose"])
     stream.events_until(2)
-    services.gift_undo(send=big, by=gifters[0])
+    gift_undo(send=big, by=gifters[0])
     undo = stream.events_until(1)
     assert undo == [{"id": undo[0]["id"], "type": "undo", "gift_id": big.pk}]
     board = [{"name": "Gifter 1", "coins": 1, "subscriber": False}]
     assert stream.messages[-1].data["board"] == _db_board(room) == board
-    services.live_session_end(session=room, by=room.creator.user)
+    live_session_end(session=room, by=room.creator.user)
     assert stream.events_until(1)[0]["type"] == "ended"
     assert stream.next(timeout=2) is None  # the server closes the stream: nothing more will come
     stream.close()
@@ -251,7 +254,7 @@ def _count_viewers(server: str, room: LiveSession) -> None:
     while 3 not in counts and time.monotonic() < deadline:
         counts += [e["count"] for e in streams[0].events_until(1, viewers=True) if e["type"] == "viewers"]
     assert 3 in counts, counts
-    assert events.live_viewers_get(session_id=room.pk) == 3
+    assert viewers.live_viewers_get(session_id=room.pk) == 3
     for stream in streams:
         stream.close()
 
@@ -269,16 +272,16 @@ def test_unknown_rooms_and_other_methods_are_refused(server, room) -> None:
 def test_the_development_stream_resumes_the_same_way(room, gifters, catalog) -> None:
     """The WSGI flavour (``runserver``, the browser tests' server) speaks the same protocol."""
     _gift(room, gifters[0], catalog["rose"])
-    last = events.live_event_last_id(session_id=room.pk)
+    last = reading.live_event_last_id(session_id=room.pk)
     missed = _gift(room, gifters[1], catalog["clap"])
-    stream = events.live_event_stream(session_id=room.pk, last_event_id=last, max_seconds=3)
-    assert next(stream) == events.RETRY
+    stream = reading.live_event_stream(session_id=room.pk, last_event_id=last, max_seconds=3)
+    assert next(stream) == reading.RETRY
     message = next(stream).decode()
     assert f'"id":{missed.pk},' in message and message.startswith("id: ")
     stream.close()
-    stale = events.live_event_stream(session_id=room.pk, last_event_id="junk", max_seconds=1)
+    stale = reading.live_event_stream(session_id=room.pk, last_event_id="junk", max_seconds=1)
     next(stale)
-    assert next(stale).decode().startswith("id: ") and b"event: resync" in events.encode_resync("1-0")
+    assert next(stale).decode().startswith("id: ") and b"event: resync" in reading.encode_resync("1-0")
     stale.close()
 
 
@@ -287,8 +290,8 @@ def test_the_pushed_gift_is_what_the_feed_shows(room, gifters, catalog) -> None:
         _gift(room, gifters[0], catalog["rose"])
     _gift(room, gifters[1], catalog["clap"], visibility="anonymous")
     entries = events._client().xrange(events.stream_key(room.pk))
-    pushed = [events.encode_batch([entry]).decode() for entry in entries]
-    feed = selectors.live_feed(session=room)
+    pushed = [reading.encode_batch([entry]).decode() for entry in entries]
+    feed = live_feed(session=room)
     for item, message in zip(feed, pushed, strict=True):
         assert f'"combo":{item["combo"]},' in message and f'"id":{item["id"]},' in message
     assert '"name":"Anonymous"' in pushed[-1] and "g1@example.com" not in "".join(pushed)

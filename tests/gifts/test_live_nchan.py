@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from gifts import services
 from gifts.live import events
 from gifts.models import LiveSession
+from gifts.sending.services import gift_send
 
 from .live_server import ROOT, EventStream, _database_url
 from .rtmp import NGINX, free_port
@@ -91,7 +91,7 @@ def test_the_relay_feeds_nchan_and_nchan_resumes_viewers(nchan, make_creator, ma
     fund(ann, 1_000)
 
     def gift() -> int:
-        return services.gift_send(sender=ann, creator=room.creator, gift=catalog["rose"], live_session=room).pk
+        return gift_send(sender=ann, creator=room.creator, gift=catalog["rose"], live_session=room).pk
 
     first = gift()  # the relay learns of the room from its first event
     a = EventStream(nchan, f"/live/{room.pk}/events").open()

@@ -10,11 +10,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from gifts import services, shop
-from gifts.chat import chat_message_post
+from gifts.chat.services import chat_message_post
 from gifts.models import Event, GiftSend, Ownership, ShopItem
+from gifts.sending.services import gift_send
+from gifts.shop.services import ShopRefused, shop_effect_arm, shop_item_buy
 from wallet.models import CoinDebt, LedgerEntry, LedgerTransaction, Purchase, SystemAccount
 from wallet.selectors import wallet_balance_get
+from wallet.spending import SpendRefused
 
 pytestmark = pytest.mark.django_db
 
@@ -46,13 +48,13 @@ def test_buying_a_sticker_debits_its_price_once_and_keeps_it_for_good(client, vi
 def test_buying_the_same_item_twice_is_refused_and_writes_nothing(client, viewer, shop_items, fund, nothing_written):
     fund(viewer, 100)
     glow = shop_items["glow"]
-    shop.shop_item_buy(buyer=viewer, item=glow)
+    shop_item_buy(buyer=viewer, item=glow)
     client.force_login(viewer)
     with nothing_written():
         response = client.post("/shop/buy/", {"item": glow.pk}, follow=True)
     assert _messages(response) == ["You already own the Glow effect: it is in your inventory."]
-    with nothing_written(), pytest.raises(shop.ShopRefused, match="You already own the Glow effect"):
-        shop.shop_item_buy(buyer=viewer, item=glow)
+    with nothing_written(), pytest.raises(ShopRefused, match="You already own the Glow effect"):
+        shop_item_buy(buyer=viewer, item=glow)
     assert wallet_balance_get(user=viewer) == 0
 
 
@@ -96,13 +98,13 @@ def test_the_gifts_rules_for_spending_coins_apply(make_user, shop_items, fund, n
     )
     CoinDebt.objects.create(user=owing, purchase=purchase, coins=50)
     for person, reason in [
-        (teen, "You must be 18 or older to buy stickers and effects."),
-        (frozen, "Your account is restricted, so you cannot buy stickers and effects. Contact support."),
-        (owing, "Your account owes coins after a refund or chargeback, so it cannot buy stickers and effects"),
+        (teen, "You must be 18 or older to buy or spend coins"),
+        (frozen, "Your account is restricted, so it cannot buy or spend coins"),
+        (owing, "Your account owes 50 coins after a refund or chargeback, so it cannot buy or spend coins"),
     ]:
         fund(person, 100)
-        with nothing_written(), pytest.raises(shop.ShopRefused) as refused:
-            shop.shop_item_buy(buyer=person, item=wave)
+        with nothing_written(), pytest.raises(SpendRefused) as refused:
+            shop_item_buy(buyer=person, item=wave)
         assert refused.value.messages[0].startswith(reason)
 
 
@@ -127,9 +129,9 @@ def test_items_off_sale_or_outside_their_event_window_cannot_be_bought(viewer, s
         ),
     ]
     for item, at, message in cases:
-        with nothing_written(), pytest.raises(shop.ShopRefused, match=message):
-            shop.shop_item_buy(buyer=viewer, item=item, now=at)
-    shop.shop_item_buy(buyer=viewer, item=snowman, now=now + timedelta(days=2))
+        with nothing_written(), pytest.raises(ShopRefused, match=message):
+            shop_item_buy(buyer=viewer, item=item, now=at)
+    shop_item_buy(buyer=viewer, item=snowman, now=now + timedelta(days=2))
     assert wallet_balance_get(user=viewer) == 475
 
 
@@ -145,29 +147,27 @@ def test_the_shop_lists_what_is_on_sale_and_asks_visitors_to_log_in(client, shop
 
 def test_buying_an_effect_arms_it_for_the_next_chat_message_only(viewer, creator, live, shop_items, fund):
     fund(viewer, 1000)
-    shop.shop_item_buy(buyer=viewer, item=shop_items["glow"])
+    shop_item_buy(buyer=viewer, item=shop_items["glow"])
     assert Ownership.objects.get(item=shop_items["glow"]).armed
     first = chat_message_post(sender=viewer, session=live, text="look at me")
     second = chat_message_post(sender=viewer, session=live, text="and now?")
     assert first.effect == shop_items["glow"] and second.effect is None
     assert not Ownership.objects.filter(armed=True).exists()
     # Buying another effect arms that one instead; the inventory arms an owned one again.
-    shop.shop_item_buy(buyer=viewer, item=shop_items["rainbow"])
-    shop.shop_effect_arm(user=viewer, item=shop_items["glow"])
+    shop_item_buy(buyer=viewer, item=shop_items["rainbow"])
+    shop_effect_arm(user=viewer, item=shop_items["glow"])
     assert list(Ownership.objects.filter(armed=True).values_list("item__slug", flat=True)) == ["glow"]
 
 
 def test_an_armed_effect_goes_with_the_next_gift_in_a_live_room(viewer, creator, live, shop_items, catalog, fund):
     fund(viewer, 1000)
-    shop.shop_item_buy(buyer=viewer, item=shop_items["highlight"])
-    off_stream = services.gift_send(
-        sender=viewer, creator=creator, gift=catalog["rose"], effect=shop_items["highlight"]
-    )
+    shop_item_buy(buyer=viewer, item=shop_items["highlight"])
+    off_stream = gift_send(sender=viewer, creator=creator, gift=catalog["rose"], effect=shop_items["highlight"])
     assert off_stream.effect is None and Ownership.objects.get(item=shop_items["highlight"]).armed  # kept for a room
-    in_room = services.gift_send(
+    in_room = gift_send(
         sender=viewer, creator=creator, gift=catalog["rose"], live_session=live, effect=shop_items["highlight"]
     )
-    again = services.gift_send(
+    again = gift_send(
         sender=viewer, creator=creator, gift=catalog["rose"], live_session=live, effect=shop_items["highlight"]
     )
     assert (in_room.effect, again.effect) == (shop_items["highlight"], None)
@@ -177,7 +177,7 @@ def test_the_gift_view_applies_the_armed_effect_and_the_feed_shows_it(
     client, viewer, creator, live, shop_items, catalog, fund
 ):
     fund(viewer, 1000)
-    shop.shop_item_buy(buyer=viewer, item=shop_items["glow"])
+    shop_item_buy(buyer=viewer, item=shop_items["glow"])
     client.force_login(viewer)
     room = client.get(f"/live/{live.pk}/").content.decode()
     assert 'id="armed-effect"' in room and "<strong>Glow</strong> effect" in room
@@ -200,8 +200,8 @@ def test_the_gift_view_applies_the_armed_effect_and_the_feed_shows_it(
 
 def test_the_inventory_arms_and_disarms_only_owned_effects(client, viewer, shop_items, fund):
     fund(viewer, 1000)
-    shop.shop_item_buy(buyer=viewer, item=shop_items["glow"])
-    shop.shop_item_buy(buyer=viewer, item=shop_items["wave"])
+    shop_item_buy(buyer=viewer, item=shop_items["glow"])
+    shop_item_buy(buyer=viewer, item=shop_items["wave"])
     client.force_login(viewer)
     response = client.post("/inventory/effect/", {"item": "none"}, follow=True)
     assert _messages(response) == ["No effect will be applied to your next message."]
@@ -220,7 +220,7 @@ def test_the_inventory_arms_and_disarms_only_owned_effects(client, viewer, shop_
 
 def test_a_purchase_is_a_shop_transaction_in_the_wallet_history(client, viewer, shop_items, fund):
     fund(viewer, 100)
-    shop.shop_item_buy(buyer=viewer, item=shop_items["laugh"], now=timezone.now())
+    shop_item_buy(buyer=viewer, item=shop_items["laugh"], now=timezone.now())
     entry = LedgerEntry.objects.get(account__owner=viewer, transaction__kind="shop")
     assert entry.amount == -20 and entry.transaction.memo == "Sticker: Laugh"
     assert isinstance(entry.transaction.created_at, datetime.datetime)

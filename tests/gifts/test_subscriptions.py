@@ -10,8 +10,9 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from gifts import subscriptions
 from gifts.models import GiftSend, Subscription, SubscriptionPeriod, SubscriptionStatus
+from gifts.subscriptions.renewals import subscription_reminders_send, subscription_renew
+from gifts.subscriptions.services import SubscriptionRefused, period_end_for, subscription_resume, subscription_start
 from gifts.tasks import subscriptions_renew_due_task
 from wallet.models import Asset, LedgerEntry, LedgerTransaction, SystemAccount
 from wallet.selectors import wallet_balance_get
@@ -47,17 +48,17 @@ def test_subscribing_pays_a_month_like_a_gift_and_shows_the_next_renewal(client,
 
 
 def test_a_month_is_one_calendar_month_and_the_31st_becomes_the_months_last_day():
-    assert subscriptions.period_end_for(start=JAN_31) == datetime(2027, 2, 28, 12, 0, tzinfo=UTC)
-    assert subscriptions.period_end_for(start=datetime(2027, 12, 15, tzinfo=UTC)) == datetime(2028, 1, 15, tzinfo=UTC)
+    assert period_end_for(start=JAN_31) == datetime(2027, 2, 28, 12, 0, tzinfo=UTC)
+    assert period_end_for(start=datetime(2027, 12, 15, tzinfo=UTC)) == datetime(2028, 1, 15, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
     ("who", "message"),
     [
-        ("self", "You cannot subscribe to yourself."),
+        ("self", "You cannot spend coins on yourself."),
         ("poor", "Not enough coins: a month of Alice's subscription costs 100 coins. Recharge to subscribe."),
-        ("teen", "You must be 18 or older to subscribe."),
-        ("frozen", "Your account is restricted, so you cannot subscribe. Contact support."),
+        ("teen", "You must be 18 or older to buy or spend coins"),
+        ("frozen", "Your account is restricted, so it cannot buy or spend coins"),
     ],
 )
 def test_a_refused_subscription_says_why_and_writes_nothing(
@@ -90,15 +91,15 @@ def test_a_creator_without_a_plan_cannot_be_subscribed_to(client, viewer, creato
 
 def test_subscribing_twice_is_refused_and_charges_once(viewer, creator, plan, fund, nothing_written):
     fund(viewer, 1_000)
-    subscriptions.subscription_start(subscriber=viewer, creator=creator)
-    with nothing_written(), pytest.raises(subscriptions.SubscriptionRefused, match="You already subscribe to Alice"):
-        subscriptions.subscription_start(subscriber=viewer, creator=creator)
+    subscription_start(subscriber=viewer, creator=creator)
+    with nothing_written(), pytest.raises(SubscriptionRefused, match="You already subscribe to Alice"):
+        subscription_start(subscriber=viewer, creator=creator)
     assert wallet_balance_get(user=viewer) == 900
 
 
 def test_cancelling_keeps_the_benefits_until_the_period_ends_and_resuming_is_free(client, viewer, creator, plan, fund):
     fund(viewer, 1_000)
-    subscription = subscriptions.subscription_start(subscriber=viewer, creator=creator, now=JAN_31)
+    subscription = subscription_start(subscriber=viewer, creator=creator, now=JAN_31)
     client.force_login(viewer)
     response = client.post(f"/@{creator.handle}/subscription/cancel/", follow=True)
     assert _messages(response) == [
@@ -107,16 +108,14 @@ def test_cancelling_keeps_the_benefits_until_the_period_ends_and_resuming_is_fre
     subscription.refresh_from_db()
     assert (subscription.status, subscription.next_renewal_at) == (SubscriptionStatus.CANCELLED, None)
     # No renewal is due for a cancelled subscription, whatever the date.
-    assert subscriptions.subscription_renew(subscription_id=subscription.pk, now=JAN_31 + timedelta(days=60)) == (
-        "not due"
-    )
+    assert subscription_renew(subscription_id=subscription.pk, now=JAN_31 + timedelta(days=60)) == ("not due")
     # Still a subscriber until the period ends (the badge, subscriber-only gifts)...
-    from gifts.selectors import subscriber_is_current
+    from gifts.subscriptions.selectors import subscriber_is_current
 
     assert subscriber_is_current(subscriber=viewer, creator=creator, at=JAN_31 + timedelta(days=27))
     assert not subscriber_is_current(subscriber=viewer, creator=creator, at=JAN_31 + timedelta(days=29))
     # ...and resuming inside the month charges nothing and renews at the same date.
-    subscriptions.subscription_resume(subscription=subscription, by=viewer, now=JAN_31 + timedelta(days=10))
+    subscription_resume(subscription=subscription, by=viewer, now=JAN_31 + timedelta(days=10))
     subscription.refresh_from_db()
     assert subscription.status == SubscriptionStatus.ACTIVE
     assert subscription.next_renewal_at == datetime(2027, 2, 28, 12, 0, tzinfo=UTC)
@@ -126,9 +125,9 @@ def test_cancelling_keeps_the_benefits_until_the_period_ends_and_resuming_is_fre
 
 def test_renewal_pays_the_next_period_once_however_often_it_runs(viewer, creator, plan, fund):
     fund(viewer, 1_000)
-    subscription = subscriptions.subscription_start(subscriber=viewer, creator=creator, now=JAN_31)
+    subscription = subscription_start(subscriber=viewer, creator=creator, now=JAN_31)
     due = datetime(2027, 2, 28, 12, 0, 1, tzinfo=UTC)
-    outcomes = [subscriptions.subscription_renew(subscription_id=subscription.pk, now=due) for _ in range(3)]
+    outcomes = [subscription_renew(subscription_id=subscription.pk, now=due) for _ in range(3)]
     assert outcomes == ["renewed", "not due", "not due"]
     subscription.refresh_from_db()
     assert subscription.current_period_start == datetime(2027, 2, 28, 12, 0, tzinfo=UTC)
@@ -144,7 +143,7 @@ def test_the_beat_task_renews_every_due_subscription_once(
     people = [make_user(f"fan{i}@example.com") for i in range(3)]
     for person in people:
         fund(person, 300)
-        subscriptions.subscription_start(subscriber=person, creator=creator, now=timezone.now() - timedelta(days=40))
+        subscription_start(subscriber=person, creator=creator, now=timezone.now() - timedelta(days=40))
     for expected in (3, 0):  # eager Celery: each renewal task runs when the beat task's transaction commits
         with django_capture_on_commit_callbacks(execute=True):
             assert subscriptions_renew_due_task() == expected
@@ -156,11 +155,11 @@ def test_short_coins_lapse_the_subscription_with_one_email_and_it_can_be_resumed
     client, viewer, creator, plan, fund, django_capture_on_commit_callbacks
 ):
     fund(viewer, 150)
-    subscription = subscriptions.subscription_start(subscriber=viewer, creator=creator, now=JAN_31)
+    subscription = subscription_start(subscriber=viewer, creator=creator, now=JAN_31)
     due = datetime(2027, 3, 1, tzinfo=UTC)
     with django_capture_on_commit_callbacks(execute=True):  # the email goes once the lapse is committed
-        assert subscriptions.subscription_renew(subscription_id=subscription.pk, now=due) == "lapsed"
-        assert subscriptions.subscription_renew(subscription_id=subscription.pk, now=due) == "not due"
+        assert subscription_renew(subscription_id=subscription.pk, now=due) == "lapsed"
+        assert subscription_renew(subscription_id=subscription.pk, now=due) == "not due"
     subscription.refresh_from_db()
     assert subscription.status == SubscriptionStatus.LAPSED
     assert subscription.lapse_reason == "Not enough coins: the renewal costs 100 coins."
@@ -185,11 +184,11 @@ def test_short_coins_lapse_the_subscription_with_one_email_and_it_can_be_resumed
 
 def test_the_reminder_goes_three_days_before_the_renewal_once(viewer, creator, plan, fund):
     fund(viewer, 120)
-    subscriptions.subscription_start(subscriber=viewer, creator=creator, now=JAN_31)
-    assert subscriptions.subscription_reminders_send(now=datetime(2027, 2, 24, 12, tzinfo=UTC)) == 0  # 4 days out
+    subscription_start(subscriber=viewer, creator=creator, now=JAN_31)
+    assert subscription_reminders_send(now=datetime(2027, 2, 24, 12, tzinfo=UTC)) == 0  # 4 days out
     three_days_before = datetime(2027, 2, 25, 13, tzinfo=UTC)
-    assert subscriptions.subscription_reminders_send(now=three_days_before) == 1
-    assert subscriptions.subscription_reminders_send(now=three_days_before + timedelta(hours=1)) == 0
+    assert subscription_reminders_send(now=three_days_before) == 1
+    assert subscription_reminders_send(now=three_days_before + timedelta(hours=1)) == 0
     assert len(mail.outbox) == 1
     body = mail.outbox[0].body
     assert "renews on February 28, 2027 for 100 coins" in body
@@ -200,15 +199,16 @@ def test_subscriber_only_gifts_and_the_badge_follow_the_subscription(
     client, viewer, make_user, creator, plan, live, catalog, fund
 ):
     fund(viewer, 1_000)
-    from gifts import services
+    from gifts.sending.services import GiftRefused, gift_send
+    from gifts.subscriptions.services import subscription_start
 
     star = catalog["rose"]
     star.subscriber_only = True
     star.save()
-    with pytest.raises(services.GiftRefused, match=r"for Alice's subscribers\. Subscribe to send it\."):
-        services.gift_send(sender=viewer, creator=creator, gift=star, live_session=live)
-    subscriptions.subscription_start(subscriber=viewer, creator=creator)
-    services.gift_send(sender=viewer, creator=creator, gift=star, live_session=live)
+    with pytest.raises(GiftRefused, match=r"for Alice's subscribers\. Subscribe to send it\."):
+        gift_send(sender=viewer, creator=creator, gift=star, live_session=live)
+    subscription_start(subscriber=viewer, creator=creator)
+    gift_send(sender=viewer, creator=creator, gift=star, live_session=live)
     assert GiftSend.objects.count() == 1
     other = make_user("other@example.com")
     client.force_login(other)
@@ -235,7 +235,8 @@ def test_the_creator_sets_a_plan_with_a_bounded_price(client, creator):
 def test_a_creator_keeps_gifts_for_subscribers_on_their_own_pages_only(
     client, viewer, make_creator, creator, plan, live, catalog, fund, nothing_written
 ):
-    from gifts import services
+    from gifts.sending.services import GiftRefused, gift_send
+    from gifts.subscriptions.services import subscription_start
 
     fund(viewer, 1_000)
     heart = catalog["heart"]
@@ -253,18 +254,18 @@ def test_a_creator_keeps_gifts_for_subscribers_on_their_own_pages_only(
     client.force_login(viewer)
     page = client.get(f"/@{creator.handle}/").content.decode()
     assert 'data-gift-name="Heart"' not in page and 'data-gift-name="Rose"' in page
-    with nothing_written(), pytest.raises(services.GiftRefused, match="for Alice's subscribers"):
-        services.gift_send(sender=viewer, creator=creator, gift=heart, live_session=live)
+    with nothing_written(), pytest.raises(GiftRefused, match="for Alice's subscribers"):
+        gift_send(sender=viewer, creator=creator, gift=heart, live_session=live)
     # Other creators keep it for everyone.
     bob = make_creator("bob")
     assert 'data-gift-name="Heart"' in client.get(f"/@{bob.handle}/").content.decode()
-    services.gift_send(sender=viewer, creator=bob, gift=heart)
+    gift_send(sender=viewer, creator=bob, gift=heart)
     # A subscriber sees it marked, and may send it, in the live room too.
-    subscriptions.subscription_start(subscriber=viewer, creator=creator)
+    subscription_start(subscriber=viewer, creator=creator)
     room = client.get(f"/live/{live.pk}/").content.decode()
     heart_label = room.split('data-gift-name="Heart"')[1].split("</label>")[0]
     assert "★ Subscribers only" in heart_label
-    services.gift_send(sender=viewer, creator=creator, gift=heart, live_session=live)
+    gift_send(sender=viewer, creator=creator, gift=heart, live_session=live)
     assert GiftSend.objects.filter(gift=heart).count() == 2
 
 

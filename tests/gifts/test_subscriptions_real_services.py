@@ -10,8 +10,9 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from gifts import subscriptions
 from gifts.models import Subscription, SubscriptionPeriod, SubscriptionStatus
+from gifts.subscriptions.models import subscription_period_key
+from gifts.subscriptions.services import subscription_start
 from gifts.tasks import subscription_renew_task, subscriptions_renew_due_task
 from wallet.models import Asset, LedgerTransaction
 from wallet.selectors import wallet_balance_get
@@ -24,9 +25,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.real_worker, pytest.mark.django_
 
 def _due(subscriber, creator, *, days_ago: int = 31) -> Subscription:
     """A subscription paid a month ago (so its renewal is due now)."""
-    return subscriptions.subscription_start(
-        subscriber=subscriber, creator=creator, now=timezone.now() - timedelta(days=days_ago)
-    )
+    return subscription_start(subscriber=subscriber, creator=creator, now=timezone.now() - timedelta(days=days_ago))
 
 
 def test_beat_running_twice_renews_each_subscription_once_and_a_short_balance_lapses_with_one_email(
@@ -92,7 +91,7 @@ def test_a_worker_killed_mid_renewal_leaves_it_to_the_next_worker_who_renews_onc
     )
     # ...and while posting the period's ledger transaction (the period row written, not committed).
     period_start = kill_before_the_ledger.current_period_end
-    key = subscriptions.subscription_period_key(subscription_id=kill_before_the_ledger.pk, period_start=period_start)
+    key = subscription_period_key(subscription_id=kill_before_the_ledger.pk, period_start=period_start)
     _hold_and_kill(
         kill_before_the_ledger,
         lambda: LedgerTransaction.objects.create(kind="subscription", idempotency_key=key),

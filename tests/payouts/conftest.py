@@ -11,8 +11,8 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import CreatorProfile, User
-from gifts import services as gift_services
 from gifts.models import Gift
+from gifts.sending.services import gift_send
 from payouts.models import PayoutAccount
 from wallet.ledger import Posting, ledger_account_for_user, ledger_system_account, ledger_transaction_post
 from wallet.models import Asset, LedgerTransaction, SystemAccount
@@ -39,9 +39,7 @@ def earn(make_user: Callable[..., User]) -> Callable[..., None]:
         gift = Gift.objects.create(
             slug=f"g{counter['n']}-{creator.handle}", name="Big gift", coin_cost=diamonds, artwork="gifts/lion.svg"
         )
-        sent = gift_services.gift_send(
-            sender=fan, creator=creator, gift=gift, now=timezone.now() - timedelta(days=days_ago)
-        )
+        sent = gift_send(sender=fan, creator=creator, gift=gift, now=timezone.now() - timedelta(days=days_ago))
         # The gift happened ``days_ago``: so did its ledger transaction (test scaffolding only).
         LedgerTransaction.objects.filter(reference_id=str(sent.public_id)).update(
             created_at=timezone.now() - timedelta(days=days_ago)

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.models import User
+from accounts.models import AuditLog, User
 from payouts import services as payout_services
-from payouts.models import AuditLog
 from wallet.models import CoinDebt, LedgerTransaction, Purchase
 from wallet.selectors import wallet_balance_get
 
@@ -116,9 +115,9 @@ def test_payout_decisions_are_audited_and_the_log_is_read_only(client, boss, pay
     payout_services.payout_reject(payout=payout, staff=boss, reason="Looks like a stolen card")
     entry = AuditLog.objects.get()
     assert (entry.actor, entry.action, entry.details) == (boss, "payout.reject", {"reason": "Looks like a stolen card"})
-    assert client.get("/admin/payouts/auditlog/").status_code == 200
-    assert client.get("/admin/payouts/auditlog/add/").status_code == 403
-    page = client.get(f"/admin/payouts/auditlog/{entry.pk}/change/").content.decode()
+    assert client.get("/admin/accounts/auditlog/").status_code == 200
+    assert client.get("/admin/accounts/auditlog/add/").status_code == 403
+    page = client.get(f"/admin/accounts/auditlog/{entry.pk}/change/").content.decode()
     assert "Looks like a stolen card" in page and 'name="_save"' not in page
-    assert client.post(f"/admin/payouts/auditlog/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client.post(f"/admin/accounts/auditlog/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
     assert AuditLog.objects.count() == 1

@@ -40,7 +40,7 @@ def test_the_request_shows_the_cash_first_then_confirms(payee_client, payee, ear
     earn(creator, 20_000)
     quote = payee_client.post("/creator/payouts/request/", {"diamonds": "15001"})
     text = quote.content.decode()
-    assert "You will receive <strong>$75.00 USD</strong> for <strong>15,000</strong> diamonds" in text
+    assert "You will receive <strong>$75.00</strong> (USD) for <strong>15,000</strong> diamonds" in text
     assert not Payout.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
         done = payee_client.post("/creator/payouts/request/", {"diamonds": "15000", "confirm": "1"})
@@ -124,4 +124,4 @@ def test_staff_review_in_the_admin_needs_otp_and_approves(
     assert payout.status == PayoutStatus.PAID
     overview = client.get("/admin/overview/")
     assert overview.status_code == 200 and '<svg class="chart"' in overview.content.decode()
-    assert client.get("/admin/payouts/auditlog/").status_code == 200
+    assert client.get("/admin/accounts/auditlog/").status_code == 200

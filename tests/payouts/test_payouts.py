@@ -9,8 +9,9 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from accounts.models import AuditLog
 from payouts import services
-from payouts.models import AuditLog, Payout, PayoutAccount, PayoutStatus, SandboxTransfer
+from payouts.models import Payout, PayoutAccount, PayoutStatus, SandboxTransfer
 from payouts.selectors import creator_diamonds_summary
 from wallet.models import Asset
 from wallet.selectors import wallet_balance_get

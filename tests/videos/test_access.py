@@ -7,8 +7,8 @@ import html
 
 import pytest
 
-from gifts import subscriptions
 from gifts.models import SubscriptionPlan
+from gifts.subscriptions.services import subscription_start
 from tests.gifts import conftest as gift_fixtures
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,7 @@ def people(creator, make_user, fund):
     SubscriptionPlan.objects.create(creator=creator, name="Inner circle", coins_per_month=100)
     subscriber = make_user("sub@example.com", nickname="Sub")
     fund(subscriber, 500)
-    subscriptions.subscription_start(subscriber=subscriber, creator=creator)
+    subscription_start(subscriber=subscriber, creator=creator)
     return {"anonymous": None, "stranger": make_user("stranger@example.com"), "subscriber": subscriber,
             "creator": creator.user}  # fmt: skip
 

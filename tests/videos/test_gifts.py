@@ -109,7 +109,7 @@ def test_the_gift_rules_hold_on_a_video(client, creator, make_video, make_user, 
     assert response.status_code == 400
     assert response.json()["error"].startswith("Not enough coins")
     client.force_login(creator.user)
-    assert _gift(client, video, catalog["rose"]).json()["error"] == "You cannot send gifts to yourself."
+    assert _gift(client, video, catalog["rose"]).json()["error"] == "You cannot spend coins on yourself."
     assert not VideoGift.objects.exists()
 
 

@@ -178,10 +178,10 @@ def test_ledger_check_catches_coins_issued_without_a_purchase(viewer):
 
 
 def test_account_deletion_forfeits_the_coins_through_the_ledger(viewer, client):
-    from accounts.services import user_delete
+    from coinshop.closing import account_close
 
     _grant(viewer, 250)
-    user_delete(user=viewer)
+    account_close(user=viewer)
     assert wallet_balance_get(user=viewer) == 0
     forfeited = LedgerTransaction.objects.get(kind="forfeiture")
     assert sorted(forfeited.entries.values_list("amount", flat=True)) == [-250, 250]

@@ -15,16 +15,16 @@ pytestmark = pytest.mark.django_db
 
 def test_packages_page_shows_price_and_price_per_100(buyer_client, packages):
     page = buyer_client.get("/wallet/recharge/").content.decode()
-    assert "17,500" in page and "232.49 USD" in page
-    assert "1.41 USD per 100 coins" in page  # 70 coins for 0.99
-    assert "1.33 USD per 100 coins" in page  # 17,500 for 232.49: bigger is cheaper per coin
+    assert "17,500" in page and "$232.49" in page
+    assert "$1.41 per 100 coins" in page  # 70 coins for 0.99
+    assert "$1.33 per 100 coins" in page  # 17,500 for 232.49: bigger is cheaper per coin
 
 
 def test_review_shows_the_summary_and_the_non_refundable_notice(buyer_client, packages):
     page = buyer_client.get("/wallet/recharge/review/", {"package": packages[350].pk, "method": "paypal"})
     text = page.content.decode()
     assert page.status_code == 200
-    assert "350" in text and "4.89 USD" in text and "PayPal" in text
+    assert "350" in text and "$4.89" in text and "PayPal" in text
     assert "non-refundable" in text
     assert "No limit set" in text
 
@@ -104,7 +104,7 @@ def test_cancelled_checkout_says_so_and_charges_nothing(buyer_client, buyer, sta
 def test_custom_amount_within_bounds_is_priced_and_outside_is_refused(buyer_client, packages, settings):
     ok = buyer_client.get("/wallet/recharge/review/", {"coins": 1000, "method": "card"})
     assert ok.status_code == 200
-    assert "14.50 USD" in ok.content.decode()  # 1,000 x 0.0145
+    assert "$14.50" in ok.content.decode()  # 1,000 x 0.0145
     too_many = buyer_client.get("/wallet/recharge/review/", {"coins": settings.CUSTOM_COINS_MAX + 1, "method": "card"})
     assert too_many.status_code == 400
     assert "Choose between 30 and 250,000 coins." in too_many.content.decode()
@@ -135,7 +135,7 @@ def test_double_submitted_confirm_creates_one_purchase(buyer_client, packages):
 @pytest.mark.parametrize(
     ("who", "message"),
     [
-        ("minor", "You must be 18 or older to buy coins."),
+        ("minor", "You must be 18 or older to buy or spend coins"),
         ("unverified", "Confirm your email address before you buy coins."),
         ("frozen", "Your account is restricted"),
     ],

@@ -531,8 +531,9 @@ def test_without_dj_stripes_copies_the_purchase_is_found_through_stripe(buyer, p
     [
         ((489, "USD"), (489, "usd")),
         ((1999, "EUR"), (1999, "eur")),
-        ((50_000, "JPY"), (500, "jpy")),
-        ((1234, "KWD"), (12_340, "kwd")),
+        ((500, "JPY"), (500, "jpy")),  # our minor units follow ISO 4217: yen have none, and Stripe agrees
+        ((12_340, "KWD"), (12_340, "kwd")),  # three decimals on both sides
+        ((500, "ISK"), (50_000, "isk")),  # Stripe's documented special case: ISK stays two-decimal in its API
     ],
 )
 def test_money_converts_exactly_both_ways(ours, theirs):
@@ -540,9 +541,16 @@ def test_money_converts_exactly_both_ways(ours, theirs):
     assert stripe_money(*theirs, to_stripe=False) == (ours[0], ours[1])
 
 
-def test_money_that_would_need_rounding_is_refused():
+@pytest.mark.parametrize(
+    ("amount", "currency", "to_stripe"),
+    [
+        (50_050, "ISK", False),  # a fraction of a króna: ours has none
+        (1_234, "KWD", True),  # Stripe takes three-decimal amounts only in multiples of 10
+    ],
+)
+def test_money_that_would_need_rounding_is_refused(amount, currency, to_stripe):
     with pytest.raises(ProviderError):
-        stripe_money(50_050, "JPY", to_stripe=True)
+        stripe_money(amount, currency, to_stripe=to_stripe)
 
 
 @pytest.mark.parametrize(

@@ -125,13 +125,10 @@ DECLINE_REASONS = {
 def _deliver(payload: bytes, *, countdown: int | None = None) -> None:
     from django.db import transaction
 
-    from wallet.tasks import sandbox_webhook_deliver_task
+    from coinshop.celery import task_enqueue
 
     def send() -> None:
-        if countdown:
-            sandbox_webhook_deliver_task.apply_async(args=[payload.decode()], countdown=countdown)
-        else:
-            sandbox_webhook_deliver_task.delay(payload.decode())
+        task_enqueue("wallet.tasks.sandbox_webhook_deliver_task", payload.decode(), countdown=countdown or None)
 
     transaction.on_commit(send)
 

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 import stripe
 from djstripe.settings import djstripe_settings
 
+from wallet.money import currency_exponent
+
 from .base import CheckoutStart, PaymentState, ProviderError, WebhookError, WebhookEvent
 
 if TYPE_CHECKING:
@@ -37,28 +39,34 @@ PAYMENT_METHOD_OPTIONS: dict[str, SessionCreateParamsPaymentMethodOptions] = {
     "wechat_pay": {"wechat_pay": {"client": "web"}},  # required by Stripe for WeChat Pay in Checkout
 }
 
-# Stripe's smallest-unit exponents that differ from our fixed hundredths (https://docs.stripe.com/currencies).
-_ZERO_DECIMAL = frozenset(c.upper() for c in djstripe_settings.ZERO_DECIMAL_CURRENCIES)
-_THREE_DECIMAL = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})
+
+def stripe_exponent(currency: str) -> int:
+    """How many decimals Stripe's amounts have in ``currency`` (https://docs.stripe.com/currencies): none for its
+    zero-decimal currencies (the list dj-stripe keeps), three for the three-decimal ones (BHD, JOD, KWD, OMR, TND,
+    which ISO 4217 also gives three), two for every other currency, even where ISO 4217 has none (Stripe's special
+    case ISK: "an ISK amount of 100 represents 1 króna")."""
+    if currency.lower() in djstripe_settings.ZERO_DECIMAL_CURRENCIES:
+        return 0
+    return 3 if currency_exponent(currency) == 3 else 2
 
 
 def stripe_money(amount: int, currency: str, *, to_stripe: bool) -> tuple[int, str]:
     """The one conversion between our money and Stripe's: ``(amount, currency)`` in the other side's units.
 
-    Coinshop stores every price in hundredths (``money_to_minor``) with an upper-case ISO code; Stripe wants the
-    currency's smallest unit with a lower-case code. For two-decimal currencies (USD, EUR, CNY) only the case changes.
-    An amount that would need rounding raises ``ProviderError``: money is never rounded at the gateway.
+    Coinshop stores minor units of the currency's ISO 4217 exponent (``wallet.money``) with an upper-case code;
+    Stripe wants its own smallest unit (``stripe_exponent``) with a lower-case code. For most currencies only the case
+    changes. An amount that would need rounding raises ``ProviderError``: money is never rounded at the gateway. So
+    does a three-decimal amount whose last digit is not 0, which Stripe refuses ("round amounts to the nearest ten").
     """
     code = currency.upper()
-    if code in _ZERO_DECIMAL:
-        factor_num, factor_den = (1, 100) if to_stripe else (100, 1)
-    elif code in _THREE_DECIMAL:
-        factor_num, factor_den = (10, 1) if to_stripe else (1, 10)
-    else:
-        factor_num, factor_den = 1, 1
-    converted, remainder = divmod(amount * factor_num, factor_den)
+    shift = stripe_exponent(code) - currency_exponent(code)
+    if not to_stripe:
+        shift = -shift
+    converted, remainder = (amount * 10**shift, 0) if shift >= 0 else divmod(amount, 10**-shift)
     if remainder:
-        raise ProviderError(f"{amount} {code} cannot be expressed exactly in Stripe's units")
+        raise ProviderError(f"{amount} {code} cannot be expressed exactly in {'Stripe' if to_stripe else 'our'} units")
+    if to_stripe and stripe_exponent(code) == 3 and converted % 10:
+        raise ProviderError(f"Stripe takes {code} amounts in multiples of 10 of the smallest unit, not {converted}")
     return converted, code.lower() if to_stripe else code
 
 

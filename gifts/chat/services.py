@@ -2,8 +2,7 @@
 
 Delivered like gifts: the row is the truth, and on commit the message itself is pushed to the room
 (``gifts.live.events``); the live room's feed carries the chat too. Each person may send ``CHAT_RATE_MESSAGES``
-messages per ``CHAT_RATE_SECONDS``, counted in Django's cache (Redis in production: every web process shares it).
-"""
+messages per ``CHAT_RATE_SECONDS``, counted in Django's cache (Redis in production: every web process shares it)."""
 
 from __future__ import annotations
 
@@ -16,11 +15,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from wallet.spending import spend_check
 
-from .live.events import live_chat_published
-from .models import ChatMessage, LiveSession, ShopItem
-from .selectors import effect_armed_get
-from .shop import shop_effect_consume, sticker_owned_check
+from ..live.events import live_chat_published
+from ..live.models import LiveSession
+from ..shop.models import ShopItem
+from ..shop.selectors import effect_armed_get
+from ..shop.services import shop_effect_consume, sticker_owned_check
+from .models import ChatMessage
 
 
 class ChatRefused(ValidationError):
@@ -57,6 +59,9 @@ def chat_message_post(
         raise ChatRefused("Log in to chat.")
     if not session.is_live:
         raise ChatRefused("This live stream has ended, so its chat is closed.")
+    armed = effect_armed_get(user=sender)
+    if armed is not None:
+        spend_check(user=sender)  # an effect is coins spent: the spending rule says whether it may be used
     if sender.is_frozen:
         raise ChatRefused("Your account is restricted, so you cannot chat. Contact support.")
     text = " ".join(text.split())
@@ -74,7 +79,7 @@ def chat_message_post(
             code="rate_limited",
         )
     with transaction.atomic():
-        effect = shop_effect_consume(user=sender, item=effect_armed_get(user=sender))
+        effect = shop_effect_consume(user=sender, item=armed)
         message = ChatMessage.objects.create(
             session=session, sender=sender, text=text, sticker=sticker, effect=effect, created_at=now
         )

@@ -3,24 +3,22 @@ and the creator's plan."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from accounts.models import CreatorProfile, User
-from accounts.selectors import creator_get_by_handle
+from accounts.models import CreatorProfile
+from accounts.selectors import creator_get_by_handle, creator_get_for_user
+from coinshop.http import next_url, request_user
 
-from . import selectors, subscriptions
-from .forms import SubscriptionPlanForm
-from .subscriptions import day_text
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
+from ..forms import SubscriptionPlanForm
+from . import selectors, services
+from .selectors import subscriber_count, subscription_get, subscription_plan_get
+from .services import day_text, subscription_plan_set, subscription_start
 
 
 def _creator(handle: str) -> CreatorProfile:
@@ -30,20 +28,13 @@ def _creator(handle: str) -> CreatorProfile:
     return creator
 
 
-def _back(request: HttpRequest, creator: CreatorProfile) -> HttpResponse:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return HttpResponseRedirect(target)
-    return HttpResponseRedirect(creator.get_absolute_url())
-
-
 @login_required
 @require_POST
 def subscribe(request: HttpRequest, handle: str) -> HttpResponse:
     """Subscribe, or resume a cancelled or lapsed subscription (the same rules and the same button)."""
     creator = _creator(handle)
     try:
-        subscription = subscriptions.subscription_start(subscriber=_user(request), creator=creator)
+        subscription = subscription_start(subscriber=request_user(request), creator=creator)
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     else:
@@ -52,19 +43,19 @@ def subscribe(request: HttpRequest, handle: str) -> HttpResponse:
             f"You subscribe to {creator.display_name}. Next renewal: {day_text(subscription.current_period_end)} "
             f"({subscription.plan.coins_per_month:,} coins).",
         )
-    return _back(request, creator)
+    return HttpResponseRedirect(next_url(request, creator.get_absolute_url()))
 
 
 @login_required
 @require_POST
 def subscription_cancel(request: HttpRequest, handle: str) -> HttpResponse:
     creator = _creator(handle)
-    subscription = selectors.subscription_get(subscriber=_user(request), creator=creator)
+    subscription = subscription_get(subscriber=request_user(request), creator=creator)
     if subscription is None:
         messages.error(request, f"You do not subscribe to {creator.display_name}.")
-        return _back(request, creator)
+        return HttpResponseRedirect(next_url(request, creator.get_absolute_url()))
     try:
-        subscription = subscriptions.subscription_cancel(subscription=subscription, by=_user(request))
+        subscription = services.subscription_cancel(subscription=subscription, by=request_user(request))
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     else:
@@ -73,20 +64,20 @@ def subscription_cancel(request: HttpRequest, handle: str) -> HttpResponse:
             f"Your subscription to {creator.display_name} is cancelled. It will not renew; you keep it until "
             f"{day_text(subscription.current_period_end)}.",
         )
-    return _back(request, creator)
+    return HttpResponseRedirect(next_url(request, creator.get_absolute_url()))
 
 
 @login_required
 @require_POST
 def subscription_resume(request: HttpRequest, handle: str) -> HttpResponse:
     creator = _creator(handle)
-    subscription = selectors.subscription_get(subscriber=_user(request), creator=creator)
+    subscription = subscription_get(subscriber=request_user(request), creator=creator)
     if subscription is None:
         messages.error(request, f"You do not subscribe to {creator.display_name}: subscribe instead.")
-        return _back(request, creator)
+        return HttpResponseRedirect(next_url(request, creator.get_absolute_url()))
     paid_until = subscription.current_period_end
     try:
-        subscription = subscriptions.subscription_resume(subscription=subscription, by=_user(request))
+        subscription = services.subscription_resume(subscription=subscription, by=request_user(request))
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     else:
@@ -97,24 +88,26 @@ def subscription_resume(request: HttpRequest, handle: str) -> HttpResponse:
             f"Your subscription to {creator.display_name} is back on.{paid} Next renewal: "
             f"{day_text(subscription.current_period_end)} ({coins:,} coins).",
         )
-    return _back(request, creator)
+    return HttpResponseRedirect(next_url(request, creator.get_absolute_url()))
 
 
 @login_required
 def subscription_list(request: HttpRequest) -> HttpResponse:
     return render(
-        request, "gifts/subscriptions.html", {"subscriptions": selectors.subscription_list(subscriber=_user(request))}
+        request,
+        "gifts/subscriptions.html",
+        {"subscriptions": selectors.subscription_list(subscriber=request_user(request))},
     )
 
 
 @login_required
 def subscription_plan(request: HttpRequest) -> HttpResponse:
     """A creator offers (or changes, or stops) their monthly subscription."""
-    creator = CreatorProfile.objects.select_related("user").filter(user=_user(request)).first()
+    creator = creator_get_for_user(user=request_user(request))
     if creator is None:
         messages.info(request, "Become a creator to offer subscriptions.")
         return redirect("creator_become")
-    plan = selectors.subscription_plan_get(creator=creator)
+    plan = subscription_plan_get(creator=creator)
     initial = (
         {
             "name": plan.name,
@@ -128,7 +121,7 @@ def subscription_plan(request: HttpRequest) -> HttpResponse:
     form = SubscriptionPlanForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            plan = subscriptions.subscription_plan_set(
+            plan = subscription_plan_set(
                 creator=creator,
                 coins_per_month=form.cleaned_data["coins_per_month"],
                 active=form.cleaned_data["active"],
@@ -148,7 +141,8 @@ def subscription_plan(request: HttpRequest) -> HttpResponse:
             "form": form,
             "plan": plan,
             "profile": creator,
-            "subscribers": selectors.subscriber_count(creator=creator),
+            "subscribers": subscriber_count(creator=creator),
+            "reminder_days": settings.SUBSCRIPTION_REMINDER_DAYS,
         },
         status=400 if form.errors else 200,
     )

@@ -1,9 +1,8 @@
 """Shop writes: buying stickers and effects (one ledger transaction each), arming an effect for the next gift or
 chat message, and applying it.
 
-The rules for spending coins are the gifts' rules (``user_spend_problem``): 18 or older, not restricted, no open
-debt after a refund or chargeback. Subscriptions (``gifts.subscriptions``) use them too.
-"""
+Who may spend coins here is the wallet's one rule (``wallet.spending.spend_check``), asked for every purchase and
+every arming of an effect."""
 
 from __future__ import annotations
 
@@ -21,28 +20,15 @@ from wallet.services import (
     ledger_account_for_user,
     ledger_system_account,
     ledger_transaction_post,
-    user_has_open_debt,
 )
+from wallet.spending import spend_check
 
+from ..catalog.selectors import sale_problem
 from .models import Ownership, ShopItem, ShopItemKind
-from .selectors import shop_item_sale_problem
 
 
 class ShopRefused(ValidationError):
     """A purchase or a use that may not happen, with the reason in words. Nothing was written."""
-
-
-def user_spend_problem(*, user: User, doing: str) -> str | None:
-    """Why this person may not spend coins on ``doing`` ("buy stickers and effects"), in words, or None."""
-    if not user.is_authenticated:
-        return f"Log in to {doing}."
-    if not user.is_adult:
-        return f"You must be 18 or older to {doing}."
-    if user.is_frozen:
-        return f"Your account is restricted, so you cannot {doing}. Contact support."
-    if user_has_open_debt(user_id=user.pk):
-        return f"Your account owes coins after a refund or chargeback, so it cannot {doing} until that is settled."
-    return None
 
 
 def shop_idempotency_key(*, user_id: int, item_id: int) -> str:
@@ -57,11 +43,10 @@ def shop_item_buy(*, buyer: User, item: ShopItem, now: datetime | None = None) -
     """
     now = now or timezone.now()
     noun = item.get_kind_display().lower()
-    problem = shop_item_sale_problem(item=item, at=now) or user_spend_problem(
-        user=buyer, doing="buy stickers and effects"
-    )
+    problem = sale_problem(item=item, at=now)
     if problem:
         raise ShopRefused(problem)
+    spend_check(user=buyer, coins=item.coin_price, now=now)
     if Ownership.objects.filter(user=buyer, item=item).exists():
         raise ShopRefused(f"You already own the {item.name} {noun}: it is in your inventory.", code="owned")
     account = ledger_account_for_user(user=buyer, asset=Asset.COIN)
@@ -102,6 +87,7 @@ def shop_effect_arm(*, user: User, item: ShopItem) -> Ownership:
     """Choose an owned effect for the next gift or chat message in a live room (replacing any other)."""
     if not item.is_effect:
         raise ShopRefused("Only effects can be applied to your next message; pick a sticker in the chat instead.")
+    spend_check(user=user)
     with transaction.atomic():
         ownership = Ownership.objects.select_for_update().filter(user=user, item=item).first()
         if ownership is None:

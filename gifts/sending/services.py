@@ -3,8 +3,7 @@
 ``gift_send`` is the hot path of the whole platform (a popular live stream gifts one creator many times a
 second): it reads what it needs once (the four ledger accounts in one query), then makes one database transaction
 whose only locked person row is the sender's coin account; the creator's diamonds land on a random balance shard
-(``wallet.ledger``).
-"""
+(``wallet.ledger``)."""
 
 from __future__ import annotations
 
@@ -27,11 +26,17 @@ from wallet.services import (
     ledger_system_account,
     ledger_transaction_post,
 )
+from wallet.spending import spend_check
 
-from .live.events import live_ended_published, live_gift_cancelled, live_gift_published
-from .models import Gift, GiftSend, GiftSendStatus, LiveSession, ShopItem
-from .selectors import gift_send_facts, leaderboard_version_key, subscriber_is_current
-from .shop import shop_effect_consume
+from ..catalog.models import Gift
+from ..catalog.selectors import gift_kept_for_subscribers, sale_problem
+from ..live.events import live_gift_cancelled, live_gift_published
+from ..live.models import LiveSession
+from ..shop.models import ShopItem
+from ..shop.services import shop_effect_consume
+from ..subscriptions.selectors import subscriber_is_current
+from .leaderboards import leaderboard_version_key
+from .models import GiftSend, GiftSendStatus
 
 
 class GiftRefused(ValidationError):
@@ -42,29 +47,7 @@ def gift_diamonds_for(*, coins: int) -> int:
     return coins * settings.DIAMONDS_PER_COIN
 
 
-def gift_sale_problem(*, gift: Gift, at: datetime) -> str | None:
-    if not gift.active:
-        return f"The {gift.name} gift is not on sale."
-    event = gift.event
-    if event is not None:
-        if at < event.starts_at:
-            return f"The {gift.name} gift goes on sale when {event.name} starts."
-        if at >= event.ends_at:
-            return f"The {gift.name} gift was only on sale during {event.name}, which has ended."
-    return None
-
-
-def _sender_problem(*, sender: User, creator: CreatorProfile, owes_coins: bool) -> str | None:
-    if not sender.is_authenticated:
-        return "Log in to send gifts."
-    if creator.user_id == sender.pk:
-        return "You cannot send gifts to yourself."
-    if not sender.is_adult:
-        return "You must be 18 or older to send gifts."
-    if sender.is_frozen:
-        return "Your account is restricted, so you cannot send gifts. Contact support."
-    if owes_coins:
-        return "Your account owes coins after a refund or chargeback, so it cannot send gifts until that is settled."
+def _creator_problem(*, creator: CreatorProfile) -> str | None:
     if not creator.accepts_gifts or not creator.user.is_active:
         return f"{creator.display_name} does not accept gifts right now."
     return None
@@ -72,7 +55,7 @@ def _sender_problem(*, sender: User, creator: CreatorProfile, owes_coins: bool) 
 
 def leaderboards_changed(*, creator_id: int) -> None:
     """The creator's leaderboards changed (a gift, an undo, a subscriber): cached ones are recomputed once the
-    change is committed (``selectors.leaderboard_for_creator``)."""
+    change is committed (``leaderboard_for_creator``)."""
     key = leaderboard_version_key(creator_id=creator_id)
     transaction.on_commit(lambda: cache.set(key, uuid.uuid4().hex, timeout=None))
 
@@ -99,18 +82,19 @@ def gift_send(
     visibility = visibility or sender.default_gift_visibility
     if visibility not in GiftVisibility.values:
         raise GiftRefused("Choose public or anonymous.")
-    facts = gift_send_facts(sender_id=sender.pk, creator_id=creator.pk, gift_id=gift.pk)
-    problem = gift_sale_problem(gift=gift, at=now) or _sender_problem(
-        sender=sender, creator=creator, owes_coins=facts.sender_owes_coins
-    )
+    problem = sale_problem(item=gift, at=now)
     if problem:
         raise GiftRefused(problem)
-    for_subscribers = gift.subscriber_only or facts.kept_for_subscribers
+    coins = gift.coin_cost * quantity
+    spend_check(user=sender, coins=coins, recipient_id=creator.user_id, now=now)
+    problem = _creator_problem(creator=creator)
+    if problem:
+        raise GiftRefused(problem)
+    for_subscribers = gift.subscriber_only or gift_kept_for_subscribers(creator_id=creator.pk, gift_id=gift.pk)
     if for_subscribers and not subscriber_is_current(subscriber=sender, creator=creator, at=now):
         raise GiftRefused(f"The {gift.name} gift is for {creator.display_name}'s subscribers. Subscribe to send it.")
     if live_session is not None and (live_session.creator_id != creator.pk or not live_session.is_live):
         raise GiftRefused("This live stream has ended.")
-    coins = gift.coin_cost * quantity
     diamonds = gift_diamonds_for(coins=coins)
     public_id = idempotency_key or uuid.uuid4()
     large = coins >= settings.GIFT_UNDO_MIN_COINS
@@ -202,29 +186,3 @@ def gift_sends_finalize(*, now: datetime | None = None) -> int:
     return GiftSend.objects.filter(status=GiftSendStatus.UNDOABLE, undo_until__lte=now).update(
         status=GiftSendStatus.FINAL
     )
-
-
-def live_session_start(*, creator: CreatorProfile, title: str) -> LiveSession:
-    title = title.strip()
-    if not title:
-        raise ValidationError("Give your live stream a title.")
-    if not creator.user.is_adult:
-        raise ValidationError("You must be 18 or older to go live and earn gifts.")
-    try:
-        with transaction.atomic():
-            return LiveSession.objects.create(creator=creator, title=title[:120])
-    except IntegrityError as exc:
-        raise ValidationError("You are already live; end that stream first.") from exc
-
-
-def live_session_end(*, session: LiveSession, by: User) -> LiveSession:
-    if session.creator.user_id != by.pk:
-        raise ValidationError("Only the creator can end this stream.")
-    with transaction.atomic():
-        ended = LiveSession.objects.filter(pk=session.pk, ended_at__isnull=True).update(
-            ended_at=timezone.now(), streaming=False
-        )
-        if ended:
-            transaction.on_commit(lambda: live_ended_published(session_id=session.pk))
-    session.refresh_from_db()
-    return session

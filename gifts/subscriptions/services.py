@@ -4,27 +4,21 @@ Celery beat, the reminder three days before, and lapsing (with one email) when c
 Every paid month is a ``SubscriptionPeriod`` row, unique per (subscription, period start), and one ledger
 transaction whose idempotency key is made from that pair: a renewal that runs twice, or again after a worker died
 mid-run, pays each period once. Coins move like a gift's: the subscriber's COIN to the sink, the creator's
-DIAMOND credited from diamond issuance.
-"""
+DIAMOND credited from diamond issuance."""
 
 from __future__ import annotations
 
 import calendar
-import logging
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import F
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import CreatorProfile, User
 from wallet.models import Asset, SystemAccount, TransactionKind
-from wallet.selectors import wallet_balance_get
 from wallet.services import (
     InsufficientFunds,
     Posting,
@@ -32,21 +26,19 @@ from wallet.services import (
     ledger_system_account,
     ledger_transaction_post,
 )
+from wallet.spending import spend_check
 
-from .live.events import live_badge_published
+from ..catalog.models import Gift
+from ..live.events import live_badge_published
+from ..sending.services import gift_diamonds_for, leaderboards_changed
 from .models import (
-    Gift,
     Subscription,
     SubscriptionPeriod,
     SubscriptionPlan,
     SubscriptionStatus,
     subscription_period_key,
 )
-from .selectors import subscription_is_current
-from .services import gift_diamonds_for, leaderboards_changed
-from .shop import user_spend_problem
-
-logger = logging.getLogger(__name__)
+from .selectors import subscriptions_annotated
 
 
 class SubscriptionRefused(ValidationError):
@@ -62,9 +54,6 @@ def period_end_for(*, start: datetime) -> datetime:
 def day_text(at: datetime) -> str:
     """ "March 5, 2027" (UTC, as every date in emails and pages)."""
     return f"{at:%B} {at.day}, {at.year}"
-
-
-# --- the creator's plan ---------------------------------------------------------------------------
 
 
 def subscription_plan_set(
@@ -93,9 +82,6 @@ def subscription_plan_set(
         if gifts is not None:
             plan.subscriber_gifts.set(gifts)
     return plan
-
-
-# --- paying for a period --------------------------------------------------------------------------
 
 
 def _period_pay(
@@ -134,11 +120,7 @@ def _period_pay(
 
 
 def _start_problem(*, subscriber: User, creator: CreatorProfile, plan: SubscriptionPlan | None) -> str | None:
-    if subscriber.is_authenticated and creator.user_id == subscriber.pk:
-        return "You cannot subscribe to yourself."
-    problem = user_spend_problem(user=subscriber, doing="subscribe")
-    if problem:
-        return problem
+    """Why the creator's plan cannot be taken now (the person's own rules are ``spend_check``'s)."""
     if plan is None or not plan.active or not creator.user.is_active:
         return f"{creator.display_name} does not offer a subscription right now."
     return None
@@ -149,14 +131,17 @@ def subscription_start(*, subscriber: User, creator: CreatorProfile, now: dateti
     running goes on without a charge; a lapsed (or ended) one starts a new month, paid now."""
     now = now or timezone.now()
     plan = SubscriptionPlan.objects.filter(creator=creator).first()
+    spend_check(user=subscriber, coins=plan.coins_per_month if plan else 0, recipient_id=creator.user_id, now=now)
     problem = _start_problem(subscriber=subscriber, creator=creator, plan=plan)
     if problem or plan is None:
         raise SubscriptionRefused(problem or f"{creator.display_name} does not offer a subscription right now.")
     plan.creator = creator
     try:
         with transaction.atomic():
-            subscription = Subscription.objects.select_for_update().filter(subscriber=subscriber, plan=plan).first()
-            if subscription is not None and subscription_is_current(subscription=subscription, at=now):
+            subscription = (
+                subscriptions_annotated(at=now).select_for_update().filter(subscriber=subscriber, plan=plan).first()
+            )
+            if subscription is not None and subscription.is_current:  # type: ignore[attr-defined]
                 if subscription.status == SubscriptionStatus.ACTIVE:
                     raise SubscriptionRefused(
                         f"You already subscribe to {creator.display_name}; it renews on "
@@ -222,122 +207,3 @@ def subscription_resume(*, subscription: Subscription, by: User, now: datetime |
         raise SubscriptionRefused("Only the subscriber can resume a subscription.")
     creator = CreatorProfile.objects.select_related("user").get(pk=subscription.plan.creator_id)
     return subscription_start(subscriber=by, creator=creator, now=now)
-
-
-# --- renewals (Celery beat) -----------------------------------------------------------------------
-
-
-def _renewal_problem(subscription: Subscription) -> str | None:
-    plan = subscription.plan
-    creator = plan.creator
-    if not plan.active:
-        return f"{creator.display_name} no longer offers a subscription."
-    if not creator.user.is_active or creator.user.is_deleted:
-        return f"{creator.display_name}'s account is closed."
-    return user_spend_problem(user=subscription.subscriber, doing="renew a subscription")
-
-
-def subscription_renew(*, subscription_id: int, now: datetime | None = None) -> str:
-    """Renew one subscription whose period has ended, once: "renewed", "lapsed" (one email), or "not due".
-
-    The subscription row is locked for the decision; the period row and the ledger key are unique per period, so a
-    second run (a duplicate beat, a redelivered task after a worker died) finds the renewal made and does nothing.
-    """
-    now = now or timezone.now()
-    with transaction.atomic():
-        subscription = (
-            Subscription.objects.select_for_update(of=("self",))
-            .select_related("plan", "plan__creator", "plan__creator__user", "subscriber")
-            .filter(pk=subscription_id)
-            .first()
-        )
-        if (
-            subscription is None
-            or subscription.status != SubscriptionStatus.ACTIVE
-            or subscription.next_renewal_at is None
-            or subscription.next_renewal_at > now
-        ):
-            return "not due"
-        period_start = subscription.current_period_end
-        problem = _renewal_problem(subscription)
-        period = None
-        if problem is None:
-            try:
-                period = _period_pay(subscription=subscription, period_start=period_start, renewal=True, now=now)
-            except InsufficientFunds:
-                coins = subscription.plan.coins_per_month
-                problem = f"Not enough coins: the renewal costs {coins:,} coins."
-        if period is None:
-            subscription.status = SubscriptionStatus.LAPSED
-            subscription.next_renewal_at = None
-            subscription.lapse_reason = (problem or "")[:255]
-            subscription.save(update_fields=["status", "next_renewal_at", "lapse_reason", "updated_at"])
-            leaderboards_changed(creator_id=subscription.plan.creator_id)
-            transaction.on_commit(lambda: _lapsed_email_send(subscription_id=subscription_id))
-            return "lapsed"
-        subscription.current_period_start = period.period_start
-        subscription.current_period_end = period.period_end
-        subscription.next_renewal_at = period.period_end
-        subscription.save(update_fields=["current_period_start", "current_period_end", "next_renewal_at", "updated_at"])
-    return "renewed"
-
-
-def subscription_reminders_send(*, now: datetime | None = None) -> int:
-    """Email every active subscriber whose renewal is at most ``SUBSCRIPTION_REMINDER_DAYS`` away, once per renewal."""
-    now = now or timezone.now()
-    due = Subscription.objects.filter(
-        status=SubscriptionStatus.ACTIVE,
-        next_renewal_at__gt=now,
-        next_renewal_at__lte=now + timedelta(days=settings.SUBSCRIPTION_REMINDER_DAYS),
-    ).exclude(reminder_sent_for=F("next_renewal_at"))
-    sent = 0
-    for pk, renewal_at in due.values_list("pk", "next_renewal_at"):
-        claimed = (
-            Subscription.objects.filter(pk=pk, status=SubscriptionStatus.ACTIVE, next_renewal_at=renewal_at)
-            .exclude(reminder_sent_for=renewal_at)
-            .update(reminder_sent_for=renewal_at)
-        )
-        if claimed:  # this run, and no other, sends it
-            _reminder_email_send(subscription_id=pk)
-            sent += 1
-    return sent
-
-
-# --- emails ---------------------------------------------------------------------------------------
-
-
-def _email(subscription: Subscription, template: str, subject: str, **extra: object) -> None:
-    subscriber = subscription.subscriber
-    if subscriber.is_deleted or not subscriber.email:
-        return
-    creator = subscription.plan.creator
-    context = {
-        "subscription": subscription,
-        "plan": subscription.plan,
-        "creator": creator,
-        "balance": wallet_balance_get(user=subscriber.pk),
-        **extra,
-    }
-    send_mail(
-        subject=subject,
-        message=render_to_string(f"emails/{template}.txt", context),
-        html_message=render_to_string(f"emails/{template}.html", context),
-        from_email=None,
-        recipient_list=[subscriber.email],
-    )
-
-
-def _subscription_for_email(subscription_id: int) -> Subscription:
-    return Subscription.objects.select_related("plan", "plan__creator", "subscriber").get(pk=subscription_id)
-
-
-def _reminder_email_send(*, subscription_id: int) -> None:
-    subscription = _subscription_for_email(subscription_id)
-    name = subscription.plan.creator.display_name
-    _email(subscription, "subscription_reminder", f"[Coinshop] Your subscription to {name} renews soon")
-
-
-def _lapsed_email_send(*, subscription_id: int) -> None:
-    subscription = _subscription_for_email(subscription_id)
-    name = subscription.plan.creator.display_name
-    _email(subscription, "subscription_lapsed", f"[Coinshop] Your subscription to {name} has lapsed")

@@ -1,0 +1,40 @@
+"""Request helpers every app's views share (one place: the signed-in person, JSON or a page, where to go back)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+def request_user(request: HttpRequest) -> User:
+    """The signed-in person (views behind ``login_required``), typed as Coinshop's user."""
+    return request.user  # type: ignore[return-value]
+
+
+def wants_json(request: HttpRequest) -> bool:
+    """The page's script asked (``Accept: application/json``): answer with data instead of a redirect."""
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def next_url(request: HttpRequest, default: str) -> str:
+    """The form's ``next`` when it is a page of this site, else ``default`` (never an open redirect)."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return default
+
+
+MAX_ID_DIGITS = 18  # below 2**63 (a bigint id); longer is no id of ours, and ``int`` of 4,300+ digits raises
+
+
+def int_or_none(value: str | None) -> int | None:
+    """An id typed in a URL or a form: ASCII digits only (``str.isdigit`` accepts "²" and "①", which ``int``
+    refuses), at most ``MAX_ID_DIGITS`` of them; None when it is no such number."""
+    if not value or len(value) > MAX_ID_DIGITS or not (value.isascii() and value.isdecimal()):
+        return None
+    return int(value)

@@ -1,0 +1,1 @@
+"""Stickers and effects bought with coins."""

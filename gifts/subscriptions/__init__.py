@@ -1,0 +1,1 @@
+"""Creator subscriptions paid in coins."""

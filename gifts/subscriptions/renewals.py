@@ -1,0 +1,142 @@
+"""Monthly renewals (Celery beat), the reminder before them, and lapsing with one email."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from wallet.selectors import wallet_balance_get
+from wallet.services import (
+    InsufficientFunds,
+)
+from wallet.spending import SpendRefused, spend_check
+
+from ..sending.services import leaderboards_changed
+from .models import Subscription, SubscriptionStatus
+from .services import _period_pay
+
+logger = logging.getLogger(__name__)
+
+
+def _renewal_problem(subscription: Subscription, now: datetime) -> str | None:
+    plan = subscription.plan
+    creator = plan.creator
+    if not plan.active:
+        return f"{creator.display_name} no longer offers a subscription."
+    if not creator.user.is_active or creator.user.is_deleted:
+        return f"{creator.display_name}'s account is closed."
+    try:
+        spend_check(user=subscription.subscriber, coins=plan.coins_per_month, recipient_id=creator.user_id, now=now)
+    except SpendRefused as refused:
+        return refused.messages[0]
+    return None
+
+
+def subscription_renew(*, subscription_id: int, now: datetime | None = None) -> str:
+    """Renew one subscription whose period has ended, once: "renewed", "lapsed" (one email), or "not due".
+
+    The subscription row is locked for the decision; the period row and the ledger key are unique per period, so a
+    second run (a duplicate beat, a redelivered task after a worker died) finds the renewal made and does nothing.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        subscription = (
+            Subscription.objects.select_for_update(of=("self",))
+            .select_related("plan", "plan__creator", "plan__creator__user", "subscriber")
+            .filter(pk=subscription_id)
+            .first()
+        )
+        if (
+            subscription is None
+            or subscription.status != SubscriptionStatus.ACTIVE
+            or subscription.next_renewal_at is None
+            or subscription.next_renewal_at > now
+        ):
+            return "not due"
+        period_start = subscription.current_period_end
+        problem = _renewal_problem(subscription, now)
+        period = None
+        if problem is None:
+            try:
+                period = _period_pay(subscription=subscription, period_start=period_start, renewal=True, now=now)
+            except InsufficientFunds:
+                coins = subscription.plan.coins_per_month
+                problem = f"Not enough coins: the renewal costs {coins:,} coins."
+        if period is None:
+            subscription.status = SubscriptionStatus.LAPSED
+            subscription.next_renewal_at = None
+            subscription.lapse_reason = (problem or "")[:255]
+            subscription.save(update_fields=["status", "next_renewal_at", "lapse_reason", "updated_at"])
+            leaderboards_changed(creator_id=subscription.plan.creator_id)
+            transaction.on_commit(lambda: _lapsed_email_send(subscription_id=subscription_id))
+            return "lapsed"
+        subscription.current_period_start = period.period_start
+        subscription.current_period_end = period.period_end
+        subscription.next_renewal_at = period.period_end
+        subscription.save(update_fields=["current_period_start", "current_period_end", "next_renewal_at", "updated_at"])
+    return "renewed"
+
+
+def subscription_reminders_send(*, now: datetime | None = None) -> int:
+    """Email every active subscriber whose renewal is at most ``SUBSCRIPTION_REMINDER_DAYS`` away, once per renewal."""
+    now = now or timezone.now()
+    due = Subscription.objects.filter(
+        status=SubscriptionStatus.ACTIVE,
+        next_renewal_at__gt=now,
+        next_renewal_at__lte=now + timedelta(days=settings.SUBSCRIPTION_REMINDER_DAYS),
+    ).exclude(reminder_sent_for=F("next_renewal_at"))
+    sent = 0
+    for pk, renewal_at in due.values_list("pk", "next_renewal_at"):
+        claimed = (
+            Subscription.objects.filter(pk=pk, status=SubscriptionStatus.ACTIVE, next_renewal_at=renewal_at)
+            .exclude(reminder_sent_for=renewal_at)
+            .update(reminder_sent_for=renewal_at)
+        )
+        if claimed:  # this run, and no other, sends it
+            _reminder_email_send(subscription_id=pk)
+            sent += 1
+    return sent
+
+
+def _email(subscription: Subscription, template: str, subject: str, **extra: object) -> None:
+    subscriber = subscription.subscriber
+    if subscriber.is_deleted or not subscriber.email:
+        return
+    creator = subscription.plan.creator
+    context = {
+        "subscription": subscription,
+        "plan": subscription.plan,
+        "creator": creator,
+        "balance": wallet_balance_get(user=subscriber.pk),
+        **extra,
+    }
+    send_mail(
+        subject=subject,
+        message=render_to_string(f"emails/{template}.txt", context),
+        html_message=render_to_string(f"emails/{template}.html", context),
+        from_email=None,
+        recipient_list=[subscriber.email],
+    )
+
+
+def _subscription_for_email(subscription_id: int) -> Subscription:
+    return Subscription.objects.select_related("plan", "plan__creator", "subscriber").get(pk=subscription_id)
+
+
+def _reminder_email_send(*, subscription_id: int) -> None:
+    subscription = _subscription_for_email(subscription_id)
+    name = subscription.plan.creator.display_name
+    _email(subscription, "subscription_reminder", f"[Coinshop] Your subscription to {name} renews soon")
+
+
+def _lapsed_email_send(*, subscription_id: int) -> None:
+    subscription = _subscription_for_email(subscription_id)
+    name = subscription.plan.creator.display_name
+    _email(subscription, "subscription_lapsed", f"[Coinshop] Your subscription to {name} has lapsed")

@@ -1,0 +1,220 @@
+"""The one spending rule: may this person spend coins (or cash diamonds out) now? (DESIGN.md "one rule, one place")
+
+Every spender calls ``spend_check``: recharges, gifts (live, on a profile, on a video), the shop, chat effects,
+subscriptions (start and renewal) and payout requests. It raises ``SpendRefused`` with the same words whichever of
+them asked, and reads what it needs in one statement on the common path (no debt, no budget).
+
+The monthly budget a person sets limits two things, each against the same limit: what they recharge (the price of
+purchases in the platform currency) and what the coins they spend are worth (at the custom-amount price per coin,
+``coins_cash_minor``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import Sum
+from django.utils import timezone
+
+from accounts.models import User
+
+from .models import (
+    Asset,
+    CoinDebt,
+    LedgerAccount,
+    LedgerEntry,
+    Purchase,
+    PurchaseStatus,
+    RechargeBudget,
+    TransactionKind,
+)
+
+# Ledger kinds that spend coins (and give them back on undo): what the budget counts besides recharges.
+SPENDING_KINDS = (TransactionKind.GIFT, TransactionKind.GIFT_UNDO, TransactionKind.SHOP, TransactionKind.SUBSCRIPTION)
+# Purchases that count against the budget: everything but the ones that never took money.
+BUDGET_PURCHASE_STATUSES = (
+    PurchaseStatus.PENDING,
+    PurchaseStatus.PAID,
+    PurchaseStatus.REFUNDED,
+    PurchaseStatus.DISPUTED,
+)
+
+
+class SpendRefused(ValidationError):
+    """This person may not spend (or cash out) now; the message says why, the same from every entry point."""
+
+
+MUST_LOG_IN = "Log in first."
+UNDER_18 = "You must be 18 or older to buy or spend coins, or to receive payouts."
+RESTRICTED = "Your account is restricted, so it cannot buy or spend coins or receive payouts. Contact support."
+TO_SELF = "You cannot spend coins on yourself."
+
+
+def spend_debt_message(*, coins: int) -> str:
+    return (
+        f"Your account owes {coins:,} coins after a refund or chargeback, so it cannot buy or spend coins or "
+        "receive payouts until that is settled. Contact support."
+    )
+
+
+def spend_budget_message(*, left_minor: int) -> str:
+    from .money import money_format as money  # the one money formatter
+
+    return (
+        f"This is over your monthly budget: {money(left_minor, settings.CURRENCY)} is left this month. "
+        "Choose something smaller or change your budget."
+    )
+
+
+# --- debts ---------------------------------------------------------------------------------------------------------
+
+
+def user_open_debt_coins(*, user: User | int) -> int:
+    """The coins a person owes after refunds or disputes took back coins already spent (0: none)."""
+    return CoinDebt.objects.filter(user=user, settled_at__isnull=True).aggregate(t=Sum("coins"))["t"] or 0
+
+
+def user_has_open_debt(*, user: User | int) -> bool:
+    return CoinDebt.objects.filter(user=user, settled_at__isnull=True).exists()
+
+
+# --- budget --------------------------------------------------------------------------------------------------------
+
+
+def _month_start(now: datetime) -> datetime:
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def budget_effective_limit(*, user: User, now: datetime | None = None) -> int | None:
+    """The monthly limit in force (minor units of ``CURRENCY``), applying a pending raise once its delay passed."""
+    now = now or timezone.now()
+    budget = RechargeBudget.objects.filter(user=user).first()
+    if budget is None:
+        return None
+    if budget.pending_effective_at and budget.pending_effective_at <= now:
+        return None if budget.pending_unlimited else budget.pending_limit_minor
+    return budget.monthly_limit_minor
+
+
+def budget_recharged_this_month(*, user: User, now: datetime | None = None) -> int:
+    """What the person's purchases this month cost, in minor units of ``CURRENCY``."""
+    now = now or timezone.now()
+    return (
+        Purchase.objects.filter(
+            user=user,
+            created_at__gte=_month_start(now),
+            status__in=BUDGET_PURCHASE_STATUSES,
+            currency=settings.CURRENCY,
+        ).aggregate(t=Sum("price_minor"))["t"]
+        or 0
+    )
+
+
+def budget_coins_spent_this_month(*, user: User, now: datetime | None = None) -> int:
+    """Coins spent this month on gifts (less the ones cancelled), the shop and subscriptions."""
+    now = now or timezone.now()
+    net = (
+        LedgerEntry.objects.filter(
+            account__in=LedgerAccount.objects.filter(owner=user, asset=Asset.COIN),
+            transaction__kind__in=SPENDING_KINDS,
+            transaction__created_at__gte=_month_start(now),
+        ).aggregate(t=Sum("amount"))["t"]
+        or 0
+    )
+    return max(0, -net)
+
+
+def budget_summary(*, user: User, now: datetime | None = None) -> tuple[int | None, int | None]:
+    """The monthly limit in force and what is left of it this month (both None: no limit)."""
+    limit = budget_effective_limit(user=user, now=now)
+    if limit is None:
+        return None, None
+    return limit, budget_left(user=user, limit=limit, now=now)
+
+
+def budget_remaining(*, user: User, now: datetime | None = None) -> int | None:
+    return budget_summary(user=user, now=now)[1]
+
+
+def budget_left(*, user: User, limit: int, now: datetime | None = None) -> int:
+    """What is left of ``limit`` this month, in minor units: the limit less the larger of what was recharged and
+    what the coins spent are worth (each is held to the limit; one figure is shown for both)."""
+    spent = coins_cash_minor(coins=budget_coins_spent_this_month(user=user, now=now))
+    return max(0, limit - max(spent, budget_recharged_this_month(user=user, now=now)))
+
+
+def coins_cash_minor(*, coins: int) -> int:
+    """What ``coins`` are worth at the custom-amount price, in minor units of ``CURRENCY`` (the budget's measure)."""
+    from .money import money_to_minor
+
+    return money_to_minor(Decimal(coins) * settings.CUSTOM_COIN_PRICE, settings.CURRENCY)
+
+
+# --- the rule ------------------------------------------------------------------------------------------------------
+
+
+def _debt_and_budget(user_id: int) -> tuple[bool, bool]:
+    """Whether the person owes coins, and whether they set a budget: one statement, asked on every gift."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {CoinDebt._meta.db_table} WHERE user_id = %s AND settled_at IS NULL), "  # noqa: S608 - our tables
+            f"EXISTS (SELECT 1 FROM {RechargeBudget._meta.db_table} WHERE user_id = %s "
+            "AND (monthly_limit_minor IS NOT NULL OR pending_effective_at IS NOT NULL))",
+            [user_id, user_id],
+        )
+        owes, budget = cursor.fetchone()
+    return bool(owes), bool(budget)
+
+
+def spend_check(
+    *,
+    user: User,
+    coins: int = 0,
+    cash_minor: int = 0,
+    currency: str | None = None,
+    recipient_id: int | None = None,
+    budget: bool = True,
+    now: datetime | None = None,
+) -> None:
+    """Raise ``SpendRefused`` unless ``user`` may spend now.
+
+    ``coins``: coins about to be spent (gifts, shop, subscriptions); ``cash_minor`` in ``currency``: the price of a
+    recharge about to be made; both 0 to use what was already paid for (an owned effect): refused only once the
+    month's budget is used up. ``recipient_id``: the user who would receive the coins (nobody spends on
+    themselves). ``budget=False``: the person rules only (a payout request).
+    """
+    if not user.is_authenticated:
+        raise SpendRefused(MUST_LOG_IN, code="login")
+    if recipient_id is not None and recipient_id == user.pk:
+        raise SpendRefused(TO_SELF, code="self")
+    if not user.is_adult:
+        raise SpendRefused(UNDER_18, code="under_18")
+    if user.is_frozen:
+        raise SpendRefused(RESTRICTED, code="restricted")
+    owes, has_budget = _debt_and_budget(user.pk)
+    if owes:
+        raise SpendRefused(spend_debt_message(coins=user_open_debt_coins(user=user)), code="debt")
+    if not budget or not has_budget:
+        return
+    limit = budget_effective_limit(user=user, now=now)
+    if limit is None:
+        return
+    left = budget_left(user=user, limit=limit, now=now)
+    counted = coins_cash_minor(coins=coins) if coins else 0
+    if cash_minor and (currency or settings.CURRENCY) == settings.CURRENCY:
+        counted = max(counted, cash_minor)
+    if left <= 0 or counted > left:
+        raise SpendRefused(spend_budget_message(left_minor=left), code="budget")
+
+
+def spend_problem(*, user: User, recipient_id: int | None = None) -> str | None:
+    """Why ``user`` may not spend at all now, in words, or None: for pages that say so before the person tries."""
+    try:
+        spend_check(user=user, recipient_id=recipient_id)
+    except SpendRefused as refused:
+        return refused.messages[0]
+    return None
