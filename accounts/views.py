@@ -12,9 +12,10 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
+
+from coinshop.http import next_url, request_user
 
 from . import selectors, services
 from .decorators import recent_otp_required
@@ -25,25 +26,12 @@ from .forms import (
     OTPCodeForm,
     PreferencesForm,
 )
-from .models import CreatorProfile, User
-
-
-def _safe_next(request: HttpRequest, default: str = "/") -> str:
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return default
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
+from .models import CreatorProfile
 
 
 @login_required
 def otp_index(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     return render(
         request,
         "accounts/otp_index.html",
@@ -57,7 +45,7 @@ def otp_index(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def otp_setup(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     try:
         device = services.otp_totp_device_start(user=user)
     except ValidationError as exc:
@@ -89,9 +77,9 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
 
 
 def _otp_code_step(request: HttpRequest, *, template_title: str, reverify: bool) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     if not selectors.user_has_2fa(user=user):
-        return redirect(_safe_next(request, reverse("home")) if not reverify else reverse("otp_index"))
+        return redirect(next_url(request, reverse("home")) if not reverify else reverse("otp_index"))
     form = OTPCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -100,11 +88,11 @@ def _otp_code_step(request: HttpRequest, *, template_title: str, reverify: bool)
             form.add_error("code", exc)
         else:
             services.otp_session_mark_verified(request=request, device=device)
-            return HttpResponseRedirect(_safe_next(request, reverse("home")))
+            return HttpResponseRedirect(next_url(request, reverse("home")))
     return render(
         request,
         "accounts/otp_verify.html",
-        {"form": form, "title": template_title, "reverify": reverify, "next": _safe_next(request, "")},
+        {"form": form, "title": template_title, "reverify": reverify, "next": next_url(request, "")},
     )
 
 
@@ -123,7 +111,7 @@ def otp_reverify(request: HttpRequest) -> HttpResponse:
 @require_POST
 @recent_otp_required
 def otp_backup_codes(request: HttpRequest) -> HttpResponse:
-    codes = services.otp_backup_codes_regenerate(user=_user(request))
+    codes = services.otp_backup_codes_regenerate(user=request_user(request))
     messages.success(request, "New backup codes were made; the old ones no longer work.")
     return render(request, "accounts/backup_codes.html", {"codes": codes, "first_time": False})
 
@@ -134,13 +122,13 @@ def otp_disable(request: HttpRequest) -> HttpResponse:
     form = DisableTwoFactorForm(request.POST)
     if form.is_valid():
         try:
-            services.otp_disable(user=_user(request), code=form.cleaned_data["code"])
+            services.otp_disable(user=request_user(request), code=form.cleaned_data["code"])
         except ValidationError as exc:
             form.add_error("code", exc)
         else:
             messages.success(request, "Two-factor authentication is off.")
             return redirect("otp_index")
-    user = _user(request)
+    user = request_user(request)
     return render(
         request,
         "accounts/otp_index.html",
@@ -155,7 +143,7 @@ def otp_disable(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def preferences(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     initial = {
         "default_gift_visibility": user.default_gift_visibility,
         "show_on_leaderboards": user.show_on_leaderboards,
@@ -171,7 +159,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def creator_become(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     if CreatorProfile.objects.filter(user=user).exists():
         return redirect("creator_edit")
     form = CreatorProfileCreateForm(request.POST or None, request.FILES or None)
@@ -194,7 +182,7 @@ def creator_become(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def creator_edit(request: HttpRequest) -> HttpResponse:
-    profile = CreatorProfile.objects.filter(user=_user(request)).first()
+    profile = CreatorProfile.objects.filter(user=request_user(request)).first()
     if profile is None:
         return redirect("creator_become")
     form = CreatorProfileUpdateForm(request.POST or None, request.FILES or None, instance=profile)

@@ -23,24 +23,21 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import QuerySet, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import CreatorProfile, User
 from accounts.services import user_personal_data_erase
-from gifts.models import Subscription, SubscriptionPlan, SubscriptionStatus
-from gifts.sending.services import leaderboards_changed
+from gifts.models import Subscription
 from gifts.subscriptions.selectors import subscriber_count, subscription_current_q
+from gifts.subscriptions.services import subscriptions_end_now
 from payouts.models import Payout, PayoutStatus
 from payouts.selectors import creator_diamonds_summary
 from payouts.services import CANCELLABLE, payout_cancel, payout_details_erase
 from wallet.models import Asset
 from wallet.selectors import wallet_balance_get
 from wallet.services import user_balances_forfeit
-
-SUBSCRIBER_CLOSED = "You closed your account."
-CREATOR_CLOSED = "The creator closed their account."
 
 
 @dataclass(frozen=True)
@@ -94,22 +91,6 @@ def account_close_summary(*, user: User, now: datetime | None = None) -> Closing
     )
 
 
-def _subscriptions_end(subscriptions: QuerySet[Subscription], reason: str, now: datetime) -> list[Subscription]:
-    """End the current ones of ``subscriptions`` now: no more benefits, no renewal. Returns those ended.
-
-    The gifts app has no "end now" service (cancelling there runs to the period end); a lapsed subscription is
-    exactly "ended, nothing more charged", with the reason shown to the subscriber."""
-    ended = []
-    current = subscriptions.filter(subscription_current_q(now)).select_for_update(of=("self",))
-    for subscription in current.select_related("plan").order_by("pk"):
-        subscription.status = SubscriptionStatus.LAPSED
-        subscription.next_renewal_at = None
-        subscription.lapse_reason = reason
-        subscription.save(update_fields=["status", "next_renewal_at", "lapse_reason", "updated_at"])
-        ended.append(subscription)
-    return ended
-
-
 def account_close(*, user: User, actor: User | None = None) -> dict[str, int]:
     """Close ``user``'s account (see the module docstring); ``actor`` is who asked (the person, or staff). The
     caller has checked the password and, with 2FA, a code. Returns what was forfeited per asset; closing an account
@@ -123,22 +104,15 @@ def account_close(*, user: User, actor: User | None = None) -> dict[str, int]:
         profile = CreatorProfile.objects.select_for_update().filter(user=user).first()
         now = timezone.now()
 
-        own = _subscriptions_end(Subscription.objects.filter(subscriber=user), SUBSCRIBER_CLOSED, now)
-        subscribers_lost: list[Subscription] = []
+        own, subscribers_lost = subscriptions_end_now(person=user, now=now)
         payouts: list[Payout] = []
         if profile is not None:
-            SubscriptionPlan.objects.filter(creator=profile).update(active=False)
-            subscribers_lost = _subscriptions_end(
-                Subscription.objects.filter(plan__creator=profile), CREATOR_CLOSED, now
-            )
             payouts = list(
                 Payout.objects.select_for_update().filter(creator=profile, status__in=CANCELLABLE).order_by("pk")
             )
             for payout in payouts:
                 payout_cancel(payout=payout, reason="The creator closed their account.", actor=actor or user)
             payout_details_erase(creator=profile)
-        for creator_id in sorted({s.plan.creator_id for s in own + subscribers_lost}):
-            leaderboards_changed(creator_id=creator_id)  # subscriber badges
 
         forfeited = user_balances_forfeit(user=user)
         being_sent = Payout.objects.filter(creator=profile, status=PayoutStatus.PROCESSING).count() if profile else 0

@@ -22,9 +22,12 @@ def wants_json(request: HttpRequest) -> bool:
 
 
 def next_url(request: HttpRequest, default: str) -> str:
-    """The form's ``next`` when it is a page of this site, else ``default`` (never an open redirect)."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    """The ``next`` the form (or the address) carries when it is a page of this site, else ``default`` (never an open
+    redirect; over HTTPS, never one to plain HTTP)."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return default
 

@@ -17,7 +17,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.audit import audit_record
@@ -428,7 +427,3 @@ def payout_process(*, payout_id: int) -> Payout:
             _event(payout, PayoutStatus.FAILED, note=f"{result.failure_reason} Your diamonds are back.")
         payout.save(update_fields=["status", "provider_ref", "failure_reason", "updated_at"])
     return payout
-
-
-def open_payouts_diamonds(*, creator: CreatorProfile) -> int:
-    return Payout.objects.filter(creator=creator, status__in=OPEN_STATUSES).aggregate(t=Sum("diamonds"))["t"] or 0

@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.db.models import QuerySet, Sum
 
 from accounts.models import User
 
 from .models import Asset, CoinPackage, LedgerAccount, LedgerBalanceShard, LedgerEntry, Purchase
-from .money import money_from_minor, money_quantize
+from .money import money_from_minor
 
 
 def wallet_balance_get(*, user: User | int, asset: str = Asset.COIN) -> int:
@@ -54,11 +53,6 @@ def package_price_per(*, package: CoinPackage, per: int = 100) -> Decimal:
     """What ``per`` coins cost in this package, in major units of its currency, unrounded (shown next to each
     package, formatted by the money module)."""
     return money_from_minor(package.price_minor, package.currency) * per / package.coins
-
-
-def coins_cash_value(*, coins: int) -> Decimal:
-    """What coins cost at the custom-amount rate, in major units of ``CURRENCY`` (shown as "real-money value")."""
-    return money_quantize(Decimal(coins) * settings.CUSTOM_COIN_PRICE, settings.CURRENCY)
 
 
 def purchase_list(*, user: User) -> QuerySet[Purchase]:

@@ -78,10 +78,6 @@ def user_open_debt_coins(*, user: User | int) -> int:
     return CoinDebt.objects.filter(user=user, settled_at__isnull=True).aggregate(t=Sum("coins"))["t"] or 0
 
 
-def user_has_open_debt(*, user: User | int) -> bool:
-    return CoinDebt.objects.filter(user=user, settled_at__isnull=True).exists()
-
-
 # --- budget --------------------------------------------------------------------------------------------------------
 
 
@@ -209,12 +205,3 @@ def spend_check(
         counted = max(counted, cash_minor)
     if left <= 0 or counted > left:
         raise SpendRefused(spend_budget_message(left_minor=left), code="budget")
-
-
-def spend_problem(*, user: User, recipient_id: int | None = None) -> str | None:
-    """Why ``user`` may not spend at all now, in words, or None: for pages that say so before the person tries."""
-    try:
-        spend_check(user=user, recipient_id=recipient_id)
-    except SpendRefused as refused:
-        return refused.messages[0]
-    return None

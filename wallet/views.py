@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
+from coinshop.http import request_user
 
 from . import selectors, services, spending, tasks
 from .forms import BudgetForm, HistoryFilterForm, RechargeForm, SandboxCheckoutForm
@@ -27,10 +28,6 @@ from .money import money_from_minor, money_to_minor
 from .providers import WebhookError
 from .providers.sandbox import sandbox_payment_complete
 from .spending import SpendRefused
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _purchase_refusal(*, user: User, price_minor: int = 0, currency: str | None = None) -> str | None:
@@ -44,7 +41,7 @@ def _purchase_refusal(*, user: User, price_minor: int = 0, currency: str | None 
 
 @login_required
 def wallet_home(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     form = HistoryFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     entries = selectors.ledger_entry_list(user=user, **{k: v for k, v in filters.items() if v})
@@ -72,7 +69,7 @@ def wallet_home(request: HttpRequest) -> HttpResponse:
 @login_required
 def wallet_export(request: HttpRequest) -> StreamingHttpResponse:
     """CSV of one's own entries (the same filters as the history)."""
-    user = _user(request)
+    user = request_user(request)
     form = HistoryFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     entries = selectors.ledger_entry_list(user=user, **{k: v for k, v in filters.items() if v})
@@ -114,15 +111,15 @@ def recharge(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "rows": _package_rows(),
-            "block_reason": _purchase_refusal(user=_user(request)),
-            "coins": selectors.wallet_balance_get(user=_user(request)),
+            "block_reason": _purchase_refusal(user=request_user(request)),
+            "coins": selectors.wallet_balance_get(user=request_user(request)),
         },
     )
 
 
 @login_required
 def recharge_review(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     packages = selectors.coin_package_list()
     form = RechargeForm(request.GET, packages=packages)
     error = None
@@ -168,7 +165,7 @@ def recharge_review(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def recharge_confirm(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     form = RechargeForm(request.POST, packages=selectors.coin_package_list())
     try:
         key = uuid.UUID(request.POST.get("idempotency_key", ""))
@@ -194,7 +191,7 @@ def recharge_confirm(request: HttpRequest) -> HttpResponse:
 
 
 def _own_purchase(request: HttpRequest, public_id: uuid.UUID) -> Purchase:
-    purchase = Purchase.objects.filter(public_id=public_id, user=_user(request)).first()
+    purchase = Purchase.objects.filter(public_id=public_id, user=request_user(request)).first()
     if purchase is None:
         raise Http404("No such purchase.")
     return purchase
@@ -232,13 +229,13 @@ def purchase_status_json(request: HttpRequest, public_id: uuid.UUID) -> JsonResp
 
 @login_required
 def purchase_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.purchase_list(user=_user(request)), 20).get_page(request.GET.get("page"))
+    page = Paginator(selectors.purchase_list(user=request_user(request)), 20).get_page(request.GET.get("page"))
     return render(request, "wallet/purchases.html", {"page": page})
 
 
 @login_required
 def budget(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     limit = spending.budget_effective_limit(user=user)
     currency = settings.CURRENCY
     initial = {"limit": None if limit is None else money_from_minor(limit, currency)}

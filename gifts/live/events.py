@@ -61,7 +61,7 @@ def stream_key(session_id: int) -> str:
 
 
 @functools.cache
-def _client() -> Redis:
+def redis_client() -> Redis:
     """One client per process (it keeps a pool of connections): publishing is on the path of every gift in a live
     room, and opening a connection costs more than the publish."""
     import redis
@@ -140,7 +140,7 @@ return 1
 
 @functools.cache
 def _scripts() -> tuple[Any, Any]:
-    client = _client()
+    client = redis_client()
     return client.register_script(_PUBLISH), client.register_script(_REBUILD)
 
 
@@ -161,16 +161,16 @@ def board_member(*, sender_id: int, visibility: str) -> str:
     return f"{sender_id}:{visibility}"
 
 
-def _publish(*, session_id: int, event: dict[str, object], board: BoardChange | None = None, ttl: int = 0) -> None:
+def publish(*, session_id: int, event: dict[str, object], board: BoardChange | None = None, ttl: int = 0) -> None:
     """Append one event to the room's log (and apply its board change). Never raises: the database already holds
     what happened, and a page reload shows it; a lost event must not turn a committed gift into an error."""
     if not realtime_enabled():
         return
     try:
-        publish, _ = _scripts()
-        if board is not None and not _client().exists(keys(session_id)[4]):
+        append, _ = _scripts()
+        if board is not None and not redis_client().exists(keys(session_id)[4]):
             live_board_rebuild(session_id=session_id)
-        publish(
+        append(
             keys=keys(session_id),
             args=[
                 json.dumps(event, separators=(",", ":")),
@@ -213,7 +213,7 @@ def live_gift_published(*, send: GiftSend) -> None:
 
     subscribed = subscriber_is_current(subscriber=send.sender, creator=send.creator)
     item = gift_feed_item(send=send, subscribed=subscribed, combo=gift_combo_count(send=send))
-    _publish(
+    publish(
         session_id=send.live_session_id,  # type: ignore[arg-type]
         event={"type": "gift", "gift": item},
         board=BoardChange(
@@ -224,30 +224,19 @@ def live_gift_published(*, send: GiftSend) -> None:
             shown={"name": item["name"], "subscriber": item["subscriber"]},
         ),
     )
-    _goal_moved(creator_id=send.creator_id)
 
 
 def live_gift_cancelled(*, send: GiftSend) -> None:
     _live_gift_cancelled(send=send)
-    _goal_moved(creator_id=send.creator_id)
-
-
-def _goal_moved(*, creator_id: int) -> None:
-    from .goals import goal_changed
-
-    try:
-        goal_changed(creator_id=creator_id)
-    except Exception:  # like every event: never turn a committed gift into an error
-        logger.warning("could not update the goal of creator %s", creator_id, exc_info=True)
 
 
 def live_goal_published(*, session_id: int, goal: dict[str, object] | None, reached: bool) -> None:
     """The creator's goal moved (or was set, or removed); ``reached``: it was reached just now (said once)."""
-    _publish(session_id=session_id, event={"type": "goal", "goal": goal, "reached": reached})
+    publish(session_id=session_id, event={"type": "goal", "goal": goal, "reached": reached})
 
 
 def _live_gift_cancelled(*, send: GiftSend) -> None:
-    _publish(
+    publish(
         session_id=send.live_session_id,  # type: ignore[arg-type]
         event={"type": "undo", "gift_id": send.pk},
         board=BoardChange(
@@ -266,7 +255,7 @@ def live_chat_published(*, message: ChatMessage) -> None:
 
     subscribed = subscriber_is_current(subscriber=message.sender, creator=message.session.creator)
     item = chat_feed_item(message=message, subscribed=subscribed)
-    _publish(session_id=message.session_id, event={"type": "chat", "chat": item})
+    publish(session_id=message.session_id, event={"type": "chat", "chat": item})
 
 
 def live_badge_published(*, creator_id: int, person: User) -> None:
@@ -277,7 +266,7 @@ def live_badge_published(*, creator_id: int, person: User) -> None:
     session_id = LiveSession.objects.filter(creator_id=creator_id, ended_at__isnull=True).values_list("pk", flat=True)
     name = public_name(sender=person, anonymous=False)
     for pk in session_id:
-        _publish(
+        publish(
             session_id=pk,
             event={"type": "badge"},
             board=BoardChange(
@@ -290,17 +279,8 @@ def live_badge_published(*, creator_id: int, person: User) -> None:
 
 def live_stream_published(*, session_id: int, streaming: bool) -> None:
     """The creator's encoder started (or stopped) publishing video: the room starts (or stops) its player."""
-    _publish(session_id=session_id, event={"type": "stream", "streaming": streaming})
-
-
-def live_viewers_published(*, session_id: int) -> None:
-    """Tell the room how many watch it (the count in the page header)."""
-    from .viewers import live_viewers_get
-
-    count = live_viewers_get(session_id=session_id)
-    if count is not None:
-        _publish(session_id=session_id, event={"type": "viewers", "count": count})
+    publish(session_id=session_id, event={"type": "stream", "streaming": streaming})
 
 
 def live_ended_published(*, session_id: int) -> None:
-    _publish(session_id=session_id, event={"type": "ended"}, ttl=ENDED_TTL_SECONDS)
+    publish(session_id=session_id, event={"type": "ended"}, ttl=ENDED_TTL_SECONDS)

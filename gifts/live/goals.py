@@ -8,6 +8,7 @@ announced once (``reached_at`` is set by one conditional UPDATE, so two gifts at
 
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import datetime
 
@@ -22,6 +23,8 @@ from ..models import Gift, GiftGoal, GiftSend, GiftSendStatus, GoalKind, LiveSes
 from .events import live_goal_published
 
 GoalState = dict[str, object]
+
+logger = logging.getLogger(__name__)
 
 
 class GoalRefused(ValidationError):
@@ -122,6 +125,14 @@ def goal_changed(*, creator_id: int, set_or_removed: bool = False) -> GoalState 
     ):
         live_goal_published(session_id=session_id, goal=state, reached=reached_now)
     return state
+
+
+def goal_moved(*, creator_id: int) -> None:
+    """A gift to the creator (live or not) or its cancellation committed: move the goal, never failing the gift."""
+    try:
+        goal_changed(creator_id=creator_id)
+    except Exception:  # like every event: never turn a committed gift into an error
+        logger.warning("could not update the goal of creator %s", creator_id, exc_info=True)
 
 
 def _token() -> str:

@@ -193,7 +193,7 @@ class Hub:
         await client.hset(key, me, f"{len(room.listeners)}:{time.time()}")
         await client.expire(key, 3600)
         if await client.set(f"{key}:announce", me, nx=True, ex=max(1, int(every) - 1)):
-            await asyncio.to_thread(events.live_viewers_published, session_id=room.session_id)
+            await asyncio.to_thread(viewers.live_viewers_published, session_id=room.session_id)
 
 
 async def _stream_info(key: str) -> reading.StreamInfo:

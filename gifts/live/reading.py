@@ -16,7 +16,7 @@ from django.conf import settings
 if TYPE_CHECKING:
     from redis import Redis
 
-from .events import Entry, _client, realtime_enabled, stream_key
+from .events import Entry, realtime_enabled, redis_client, stream_key
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def _stream_info(client: Redis, key: str) -> StreamInfo:
 def live_event_position(*, session_id: int, last_event_id: str | None) -> Position:
     """Where a stream for a viewer who saw up to ``last_event_id`` starts: there, or (no id, a forged one, or one
     older than what the room keeps) at the newest event, with ``gap`` set when the viewer must resync."""
-    return position_from(last_event_id=last_event_id, info=_stream_info(_client(), stream_key(session_id)))
+    return position_from(last_event_id=last_event_id, info=_stream_info(redis_client(), stream_key(session_id)))
 
 
 def position_from(*, last_event_id: str | None, info: StreamInfo) -> Position:
@@ -91,7 +91,7 @@ def live_event_last_id(*, session_id: int) -> str:
     if not realtime_enabled():
         return ""
     try:
-        return _stream_info(_client(), stream_key(session_id)).last
+        return _stream_info(redis_client(), stream_key(session_id)).last
     except Exception:
         logger.warning("could not read the live event id of session %s", session_id, exc_info=True)
         return ""
@@ -122,7 +122,7 @@ def live_event_stream(
     """Server-Sent Events for one viewer under a WSGI server (``runserver``, the test server): one thread and one
     Redis connection per viewer, so only for development; production serves this path from ``gifts.live.hub``.
     Ends after ``max_seconds`` (``LIVE_STREAM_SECONDS``); the browser reconnects with ``Last-Event-ID``."""
-    client = _client()
+    client = redis_client()
     key = stream_key(session_id)
     max_seconds = settings.LIVE_STREAM_SECONDS if max_seconds is None else max_seconds
     yield RETRY

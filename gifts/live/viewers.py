@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     pass
-from .events import PREFIX, _client, realtime_enabled
+from .events import PREFIX, publish, realtime_enabled, redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def live_viewers_many(*, session_ids: Sequence[int]) -> dict[int, int]:
     if not realtime_enabled() or not session_ids:
         return {}
     try:
-        pipe = _client().pipeline(transaction=False)
+        pipe = redis_client().pipeline(transaction=False)
         for session_id in session_ids:
             pipe.hvals(viewers_key(session_id))
         replies = pipe.execute()
@@ -49,3 +49,10 @@ def live_viewers_many(*, session_ids: Sequence[int]) -> dict[int, int]:
                 total += int(count)
         counts[session_id] = total
     return counts
+
+
+def live_viewers_published(*, session_id: int) -> None:
+    """Tell the room how many watch it (the count in the page header)."""
+    count = live_viewers_get(session_id=session_id)
+    if count is not None:
+        publish(session_id=session_id, event={"type": "viewers", "count": count})

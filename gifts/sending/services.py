@@ -31,6 +31,7 @@ from wallet.spending import spend_check
 from ..catalog.models import Gift
 from ..catalog.selectors import gift_kept_for_subscribers, sale_problem
 from ..live.events import live_gift_cancelled, live_gift_published
+from ..live.goals import goal_moved
 from ..live.models import LiveSession
 from ..shop.models import ShopItem
 from ..shop.services import shop_effect_consume
@@ -146,6 +147,7 @@ def gift_send(
     leaderboards_changed(creator_id=creator.pk)
     if live_session is not None:
         transaction.on_commit(lambda: live_gift_published(send=send))
+    transaction.on_commit(lambda: goal_moved(creator_id=creator.pk))
     return send
 
 
@@ -177,6 +179,7 @@ def gift_undo(*, send: GiftSend, by: User, now: datetime | None = None) -> GiftS
         leaderboards_changed(creator_id=send.creator_id)
     if send.live_session_id:
         transaction.on_commit(lambda: live_gift_cancelled(send=send))
+    transaction.on_commit(lambda: goal_moved(creator_id=send.creator_id))
     return send
 
 

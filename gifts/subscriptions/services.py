@@ -15,6 +15,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import CreatorProfile, User
@@ -38,7 +39,7 @@ from .models import (
     SubscriptionStatus,
     subscription_period_key,
 )
-from .selectors import subscriptions_annotated
+from .selectors import subscription_current_q, subscriptions_annotated
 
 
 class SubscriptionRefused(ValidationError):
@@ -207,3 +208,36 @@ def subscription_resume(*, subscription: Subscription, by: User, now: datetime |
         raise SubscriptionRefused("Only the subscriber can resume a subscription.")
     creator = CreatorProfile.objects.select_related("user").get(pk=subscription.plan.creator_id)
     return subscription_start(subscriber=by, creator=creator, now=now)
+
+
+SUBSCRIBER_CLOSED = "You closed your account."
+CREATOR_CLOSED = "The creator closed their account."
+
+
+def subscriptions_end_now(
+    *, person: User, now: datetime | None = None
+) -> tuple[list[Subscription], list[Subscription]]:
+    """An account closes: end at once, with no refund and no renewal, every current subscription ``person`` holds
+    and, when they are a creator, their plan and every subscription to it. Each becomes lapsed with the reason its
+    subscriber sees. Inside the caller's transaction; returns (the person's own ended, their subscribers' ended)."""
+    now = now or timezone.now()
+    current = (
+        Subscription.objects.filter(subscription_current_q(now))
+        .filter(Q(subscriber=person) | Q(plan__creator__user=person))
+        .select_for_update(of=("self",))
+        .select_related("plan")
+        .order_by("pk")
+    )
+    own: list[Subscription] = []
+    fans: list[Subscription] = []
+    for subscription in current:
+        mine = subscription.subscriber_id == person.pk
+        subscription.status = SubscriptionStatus.LAPSED
+        subscription.next_renewal_at = None
+        subscription.lapse_reason = SUBSCRIBER_CLOSED if mine else CREATOR_CLOSED
+        subscription.save(update_fields=["status", "next_renewal_at", "lapse_reason", "updated_at"])
+        (own if mine else fans).append(subscription)
+    SubscriptionPlan.objects.filter(creator__user=person).update(active=False)
+    for creator_id in sorted({s.plan.creator_id for s in own + fans}):
+        leaderboards_changed(creator_id=creator_id)  # subscriber badges
+    return own, fans

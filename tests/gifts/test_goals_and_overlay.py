@@ -57,6 +57,21 @@ def test_a_coin_goal_moves_with_gifts_and_cancellations_and_is_reached_once(
     assert "New song" in page and 'value="1020"' in page
 
 
+def test_a_gift_outside_the_live_room_moves_the_goal_in_the_room_at_once(
+    make_user, creator, live, catalog, fund, django_capture_on_commit_callbacks, announced
+):
+    """A gift on the creator's page (not in the room) counts towards the goal: the room hears of it then, not at the
+    next gift sent inside the room."""
+    bea = make_user("bea@example.com", nickname="Bea")
+    fund(bea, 10_000)
+    with django_capture_on_commit_callbacks(execute=True):
+        goals.goal_set(creator=creator, title="Encore", target=1000)
+    with django_capture_on_commit_callbacks(execute=True):
+        gift_send(sender=bea, creator=creator, gift=catalog["crown"])  # on the profile page: no live session
+    assert announced[-1]["session_id"] == live.pk
+    assert announced[-1]["goal"]["current"] == 1000 and announced[-1]["reached"] is True
+
+
 def test_a_gift_goal_counts_one_gift_until_its_deadline(make_user, creator, catalog, fund):
     ann = make_user("ann@example.com")
     fund(ann, 1_000)

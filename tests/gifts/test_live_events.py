@@ -43,7 +43,7 @@ def room(make_creator: Any) -> LiveSession:
 
 
 def _wipe(session_id: int) -> None:
-    events._client().delete(*events.keys(session_id), f"{events.PREFIX}:{session_id}:relayed")
+    events.redis_client().delete(*events.keys(session_id), f"{events.PREFIX}:{session_id}:relayed")
 
 
 @pytest.fixture
@@ -128,7 +128,7 @@ def test_a_gap_that_cannot_be_filled_asks_for_a_resync(server, room, gifters, ca
     for _ in range(3):
         _gift(room, gifters[0], catalog["rose"])
     # As if a thousand events had passed: the ones after ``seen`` are gone.
-    events._client().xtrim(events.stream_key(room.pk), maxlen=1, approximate=False)
+    events.redis_client().xtrim(events.stream_key(room.pk), maxlen=1, approximate=False)
     again = _open(server, room, last_event_id=seen)
     message = again.next()
     assert message is not None and message.event == "resync"
@@ -289,7 +289,7 @@ def test_the_pushed_gift_is_what_the_feed_shows(room, gifters, catalog) -> None:
     for _ in range(3):
         _gift(room, gifters[0], catalog["rose"])
     _gift(room, gifters[1], catalog["clap"], visibility="anonymous")
-    entries = events._client().xrange(events.stream_key(room.pk))
+    entries = events.redis_client().xrange(events.stream_key(room.pk))
     pushed = [reading.encode_batch([entry]).decode() for entry in entries]
     feed = live_feed(session=room)
     for item, message in zip(feed, pushed, strict=True):

@@ -86,7 +86,7 @@ def _gift_ids(stream: EventStream, wanted: list[int]) -> list[int]:
 
 def test_the_relay_feeds_nchan_and_nchan_resumes_viewers(nchan, make_creator, make_user, catalog, fund) -> None:
     room = LiveSession.objects.create(creator=make_creator("mira"), title="Piano")
-    events._client().delete(*events.keys(room.pk), f"{events.PREFIX}:{room.pk}:relayed")
+    events.redis_client().delete(*events.keys(room.pk), f"{events.PREFIX}:{room.pk}:relayed")
     ann = make_user("ann@example.com", nickname="Ann")
     fund(ann, 1_000)
 
