@@ -25,6 +25,8 @@ from .models import (
     LedgerTransaction,
     PaymentEvent,
     Purchase,
+    PurchaseReversal,
+    PurchaseReview,
 )
 from .money import money_format
 from .providers.sandbox import STAFF_EVENTS
@@ -55,12 +57,34 @@ class CoinPackageAdmin(admin.ModelAdmin):
         return False  # purchases refer to packages: deactivate instead
 
 
+def _who(account: LedgerAccount) -> str:
+    """The person (email) or the system account a ledger row belongs to."""
+    if account.owner_id is None:
+        return f"system: {account.system_code}"
+    return str(account.owner.email) if account.owner else f"user {account.owner_id}"
+
+
+def _signed(amount: int, asset: str) -> str:
+    return f"{amount:+,} {'coins' if asset == 'COIN' else 'diamonds'}"
+
+
 class LedgerEntryInline(admin.TabularInline):
     model = LedgerEntry
     extra = 0
     can_delete = False
-    fields = ["account", "asset", "amount"]
+    fields = ["person", "amount_display"]
     readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[LedgerEntry]:
+        return super().get_queryset(request).select_related("account", "account__owner")
+
+    @admin.display(description="Person or account")
+    def person(self, obj: LedgerEntry) -> str:
+        return _who(obj.account)
+
+    @admin.display(description="Amount")
+    def amount_display(self, obj: LedgerEntry) -> str:
+        return _signed(obj.amount, obj.asset)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -71,11 +95,28 @@ class LedgerEntryInline(admin.TabularInline):
 
 @admin.register(LedgerTransaction)
 class LedgerTransactionAdmin(ReadOnlyAdmin):
-    list_display = ["id", "kind", "memo", "reference_type", "reference_id", "created_by", "created_at"]
+    list_display = [
+        "id",
+        "kind",
+        "entries_display",
+        "memo",
+        "reference_type",
+        "reference_id",
+        "created_by",
+        "created_at",
+    ]
     list_filter = ["kind"]
     search_fields = ["idempotency_key", "reference_id", "memo"]
     inlines = [LedgerEntryInline]
     list_select_related = ["created_by"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[LedgerTransaction]:
+        return super().get_queryset(request).prefetch_related("entries__account__owner")
+
+    @admin.display(description="Who and how much")
+    def entries_display(self, obj: LedgerTransaction) -> str:
+        return "; ".join(f"{_who(e.account)} {_signed(e.amount, e.asset)}" for e in obj.entries.all())
+
     change_list_template = "admin/wallet/ledgertransaction/change_list.html"
 
     def get_urls(self) -> list[Any]:
@@ -151,9 +192,17 @@ class LedgerAccountAdmin(ReadOnlyAdmin):
 
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(ReadOnlyAdmin):
-    list_display = ["id", "transaction", "account", "asset", "amount"]
+    list_display = ["id", "transaction", "person", "amount_display"]
     list_filter = ["asset"]
     list_select_related = ["transaction", "account", "account__owner"]
+
+    @admin.display(description="Person or account")
+    def person(self, obj: LedgerEntry) -> str:
+        return _who(obj.account)
+
+    @admin.display(description="Amount", ordering="amount")
+    def amount_display(self, obj: LedgerEntry) -> str:
+        return _signed(obj.amount, obj.asset)
 
 
 @admin.register(Purchase)
@@ -233,3 +282,32 @@ class PaymentEventAdmin(ReadOnlyAdmin):
     list_display = ["provider", "event_id", "event_type", "purchase", "received_at"]
     list_filter = ["provider", "event_type"]
     search_fields = ["event_id"]
+
+
+@admin.register(PurchaseReview)
+class PurchaseReviewAdmin(ReadOnlyAdmin):
+    """The staff review queue of the purchase velocity limits (``wallet.velocity``)."""
+
+    list_display = ["user", "reason", "created_at", "cleared_at", "cleared_by"]
+    list_filter = [("cleared_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["user", "cleared_by"]
+    search_fields = ["user__email"]
+    actions = ["clear"]
+
+    @admin.action(description="Clear: these people may buy again")
+    def clear(self, request: HttpRequest, queryset: QuerySet[PurchaseReview]) -> None:
+        from .velocity import purchase_review_clear
+
+        for review in queryset.filter(cleared_at__isnull=True):
+            purchase_review_clear(review=review, staff=request.user)  # type: ignore[arg-type]
+        self.message_user(request, "Reviews cleared.", messages.SUCCESS)
+
+
+@admin.register(PurchaseReversal)
+class PurchaseReversalAdmin(ReadOnlyAdmin):
+    """Every refund and dispute step of a purchase, with what it did to the coins."""
+
+    list_display = ["purchase", "kind", "amount_minor", "dispute_ref", "result", "created_at"]
+    list_filter = ["kind"]
+    list_select_related = ["purchase"]
+    search_fields = ["purchase__public_id", "dispute_ref"]

@@ -30,12 +30,14 @@ class RechargeForm(forms.Form):
         self.fields["package"].choices = [(p.pk, str(p)) for p in packages]
         low, high = settings.CUSTOM_COINS_MIN, settings.CUSTOM_COINS_MAX
         self.fields["coins"].help_text = f"Between {low:,} and {high:,} coins."
+        self.ignored_coins: int | None = None  # a custom number given beside a package (the package is used)
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}
         if cleaned.get("package") is None and cleaned.get("coins") is None and not self.errors:
             raise forms.ValidationError("Choose a coin package or enter a number of coins.")
         if cleaned.get("package") is not None and cleaned.get("coins") is not None:
+            self.ignored_coins = cleaned["coins"]  # the review page says so
             cleaned["coins"] = None  # a package wins over a stray custom number
         return cleaned
 
@@ -57,6 +59,22 @@ class BudgetForm(forms.Form):
                 f"{hours} hour{pluralize(hours)}."
             ),
         )
+        for name, label, help_text in (
+            ("daily", f"Daily limit ({currency})", "Optional: what you may recharge or spend in one day."),
+            (
+                "gift",
+                f"Limit per gift ({currency})",
+                "Optional: the most a single gift, item or subscription may cost.",
+            ),
+        ):
+            self.fields[name] = forms.DecimalField(
+                label=label,
+                required=False,
+                min_value=Decimal("0"),
+                max_value=Decimal("100000"),
+                decimal_places=currency_exponent(currency),
+                help_text=help_text,
+            )
 
 
 class HistoryFilterForm(forms.Form):

@@ -113,6 +113,21 @@ def _coins_issued() -> Iterator[str]:
         yield "coins were issued outside purchases, clawbacks and restores"
 
 
+@register("each purchase keeps the coins its money pays for")
+def _purchase_reversals() -> Iterator[str]:
+    """Per purchase with refund or dispute steps: coins issued - coins clawed back + restored - coins recorded as
+    owed = coins bought x money kept / price (``wallet.refunds``)."""
+    from .models import PurchaseReversal
+    from .refunds import purchase_coins_clawed_back, purchase_debt_counted, purchase_money
+
+    ids = PurchaseReversal.objects.values_list("purchase_id", flat=True).distinct()
+    for purchase in Purchase.objects.filter(pk__in=ids, paid_at__isnull=False).order_by("pk"):
+        kept = purchase_money(purchase=purchase, steps=purchase.reversals.all()).coins_kept
+        has = purchase.coins - purchase_coins_clawed_back(purchase=purchase) - purchase_debt_counted(purchase=purchase)
+        if has != kept:
+            yield f"purchase {purchase.public_id} leaves {has} coins with its buyer; the money kept pays for {kept}"
+
+
 @register("closed accounts hold nothing")
 def _closed_accounts_empty() -> Iterator[str]:
     closed = Q(owner__deleted_at__isnull=False)

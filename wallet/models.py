@@ -188,7 +188,9 @@ class PurchaseStatus(models.TextChoices):
     EXPIRED = "expired", "Expired"
     CANCELLED = "cancelled", "Cancelled"
     REFUNDED = "refunded", "Refunded"
+    PART_REFUNDED = "part_refunded", "Partly refunded"
     DISPUTED = "disputed", "Disputed"
+    CHARGED_BACK = "charged_back", "Charged back"
 
 
 class Purchase(models.Model):
@@ -201,7 +203,7 @@ class Purchase(models.Model):
     payment_method = models.CharField(max_length=16, choices=PaymentMethod.choices)
     provider = models.CharField(max_length=16)
     provider_ref = models.CharField(max_length=255, null=True, blank=True, unique=True)
-    status = models.CharField(max_length=12, choices=PurchaseStatus.choices, default=PurchaseStatus.PENDING)
+    status = models.CharField(max_length=16, choices=PurchaseStatus.choices, default=PurchaseStatus.PENDING)
     failure_reason = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     paid_at = models.DateTimeField(null=True, blank=True)
@@ -241,12 +243,56 @@ class PaymentEvent(models.Model):
         return f"{self.provider} {self.event_type} {self.event_id}"
 
 
+class ReversalKind(models.TextChoices):
+    REFUND = "refund", "Refund"
+    DISPUTE_OPENED = "dispute_opened", "Dispute opened"
+    DISPUTE_WON = "dispute_won", "Dispute won"
+    DISPUTE_LOST = "dispute_lost", "Dispute lost"
+
+
+class PurchaseReversal(models.Model):
+    """One step the provider reported about a paid purchase's money (a refund, a dispute opened, won or lost), with
+    what it did to the coins. Append-only; ``wallet.refunds`` derives the money the platform keeps from all the steps
+    of a purchase, so any order or repetition of them ends in the same place."""
+
+    purchase = models.ForeignKey(Purchase, on_delete=models.PROTECT, related_name="reversals")
+    event = models.OneToOneField(PaymentEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="reversal")
+    kind = models.CharField(max_length=16, choices=ReversalKind.choices)
+    amount_minor = models.PositiveIntegerField(
+        help_text="Refund: the total refunded so far (the provider's running figure). Dispute: the amount disputed."
+    )
+    dispute_ref = models.CharField(max_length=255, blank=True)
+    coins_taken = models.PositiveIntegerField(default=0)
+    coins_restored = models.PositiveIntegerField(default=0)
+    debt_added = models.PositiveIntegerField(default=0)
+    debt_cancelled = models.PositiveIntegerField(default=0)
+    result = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["purchase", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of purchase {self.purchase_id}: {self.result}"
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"reversal-{self.pk}"
+
+
 class CoinDebt(models.Model):
     """Coins a refund or dispute could not take back because they were already spent. While one is open the
-    account may not buy or gift."""
+    account may not buy or gift. A later step that gives coins back (a dispute won) cancels it (``cancelled_by``)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="coin_debts")
-    purchase = models.OneToOneField(Purchase, on_delete=models.PROTECT, related_name="debt")
+    purchase = models.ForeignKey(Purchase, on_delete=models.PROTECT, related_name="debts")
+    reversal = models.ForeignKey(
+        PurchaseReversal, null=True, blank=True, on_delete=models.PROTECT, related_name="debts_added"
+    )
+    cancelled_by = models.ForeignKey(
+        PurchaseReversal, null=True, blank=True, on_delete=models.PROTECT, related_name="debts_cancelled"
+    )
     coins = models.PositiveIntegerField()
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     settled_at = models.DateTimeField(null=True, blank=True)
@@ -268,10 +314,41 @@ class RechargeBudget(models.Model):
     pending_limit_minor = models.PositiveIntegerField(null=True, blank=True)
     pending_unlimited = models.BooleanField(default=False)
     pending_effective_at = models.DateTimeField(null=True, blank=True)
+    daily_limit_minor = models.PositiveIntegerField(null=True, blank=True)
+    gift_limit_minor = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The most one gift (or shop item, or subscription) may be worth."
+    )
+    pending_caps = models.JSONField(
+        default=dict, blank=True, help_text='Raised daily / per-gift caps waiting for the delay: {"daily": 500}.'
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return f"budget of user {self.user_id}"
+
+
+class PurchaseReview(models.Model):
+    """A person put on the staff review queue by the purchase velocity limits (card testing). While one is open
+    they cannot buy coins; staff clear it in the admin (audited)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="purchase_reviews")
+    reason = models.CharField(max_length=255)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(cleared_at__isnull=True), name="purchase_review_one_open_per_user"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"purchase review of user {self.user_id} ({'cleared' if self.cleared_at else 'open'})"
 
 
 class SandboxPayment(models.Model):
@@ -292,6 +369,7 @@ class SandboxPayment(models.Model):
     succeed_at = models.DateTimeField(null=True, blank=True)
     refunded = models.BooleanField(default=False)
     dispute_status = models.CharField(max_length=12, blank=True)
+    dispute_count = models.PositiveSmallIntegerField(default=0, help_text="Disputes opened so far (names each one).")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     def __str__(self) -> str:

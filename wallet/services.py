@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,7 +25,9 @@ from accounts.audit import audit_record
 from accounts.models import User
 from accounts.services import user_is_email_verified
 from coinshop.celery import task_enqueue
+from coinshop.http import int_or_none
 
+from .forfeit import closed_account_forfeit, user_balances_forfeit, user_lock_for_credit
 from .ledger import (
     InsufficientFunds,
     Posting,
@@ -40,32 +43,35 @@ from .models import (
     Asset,
     CoinDebt,
     CoinPackage,
-    LedgerAccount,
-    LedgerBalanceShard,
-    LedgerTransaction,
     PaymentEvent,
     PaymentMethod,
     Purchase,
     PurchaseStatus,
     RechargeBudget,
+    ReversalKind,
     SystemAccount,
     TransactionKind,
 )
 from .money import money_format, money_to_minor
 from .providers import ProviderError, WebhookEvent, get_provider
 from .providers import base as events
-from .spending import SpendRefused, budget_effective_limit, spend_check
+from .refunds import purchase_disputes_open, purchase_reversal_record, purchase_reversals_apply_on_payment
+from .spending import SpendRefused, budget_effective_caps, budget_effective_limit, spend_check
+from .velocity import purchase_velocity_check
 
 __all__ = [
     "InsufficientFunds",
     "Posting",
     "UnbalancedTransaction",
+    "closed_account_forfeit",
     "ledger_account_for_user",
     "ledger_accounts_get",
     "ledger_adjustment_post",
     "ledger_system_account",
     "ledger_transaction_post",
     "ledger_transaction_reverse",
+    "user_balances_forfeit",
+    "user_lock_for_credit",
 ]
 
 logger = logging.getLogger(__name__)
@@ -93,13 +99,24 @@ def user_purchase_check(*, user: User, price_minor: int = 0, currency: str | Non
     if user.is_authenticated and user.is_adult and not user_is_email_verified(user=user):
         raise SpendRefused("Confirm your email address before you buy coins.", code="email")
     spend_check(user=user, cash_minor=price_minor, currency=currency)
+    purchase_velocity_check(user=user)
 
 
 # --- budget ----------------------------------------------------------------------------------
 
 
+_KEEP: Any = object()  # a cap not given: left as it is
+
+
 @transaction.atomic
-def budget_set(*, user: User, limit_minor: int | None, now: datetime | None = None) -> RechargeBudget:
+def budget_set(
+    *,
+    user: User,
+    limit_minor: int | None,
+    daily_limit_minor: Any = _KEEP,
+    gift_limit_minor: Any = _KEEP,
+    now: datetime | None = None,
+) -> RechargeBudget:
     """Set the monthly recharge limit (None: no limit). Lowering applies at once; raising after 24 hours."""
     now = now or timezone.now()
     if limit_minor is not None and limit_minor < 0:
@@ -117,6 +134,22 @@ def budget_set(*, user: User, limit_minor: int | None, now: datetime | None = No
         budget.pending_effective_at = now + timedelta(hours=settings.BUDGET_RAISE_DELAY_HOURS)
     else:
         budget.monthly_limit_minor = limit_minor
+    # The daily and per-gift caps (when given) follow the same rule: lowering now, raising after the delay.
+    daily_now, gift_now = budget_effective_caps(user=user, now=now)
+    budget.daily_limit_minor, budget.gift_limit_minor, budget.pending_caps = daily_now, gift_now, {}
+    for name, new_cap, old_cap in (("daily", daily_limit_minor, daily_now), ("gift", gift_limit_minor, gift_now)):
+        if new_cap is _KEEP:
+            continue
+        if new_cap is not None and new_cap < 0:  # type: ignore[operator]
+            raise ValidationError("The limit cannot be negative.")
+        if old_cap is not None and (new_cap is None or new_cap > old_cap):  # type: ignore[operator]
+            budget.pending_caps[name] = new_cap
+            budget.pending_effective_at = now + timedelta(hours=settings.BUDGET_RAISE_DELAY_HOURS)
+        else:
+            setattr(budget, f"{name}_limit_minor", new_cap)
+    if budget.pending_effective_at and not is_raise:
+        budget.pending_limit_minor = budget.monthly_limit_minor  # only a cap is waiting: the monthly one stays
+        budget.pending_unlimited = budget.monthly_limit_minor is None
     budget.save()
     return budget
 
@@ -146,6 +179,15 @@ def recharge_quote(*, package_id: int | None, custom_coins: int | None, payment_
             raise ValidationError(f"Choose between {low:,} and {high:,} coins.")
         package, coins, currency = None, custom_coins, settings.CURRENCY
         price = custom_price_minor(coins=coins)
+        below = (
+            CoinPackage.objects.filter(active=True, currency=settings.CURRENCY, coins__lte=coins)
+            .order_by("-coins")
+            .first()
+        )
+        if (
+            below is not None
+        ):  # never dearer per coin than the largest package it covers (rounded in the buyer's favour)
+            price = max(1, min(price, coins * below.price_minor // below.coins))
     else:
         raise ValidationError("Choose a coin package or enter a number of coins.")
     if payment_method not in METHODS_BY_CURRENCY.get(currency, [PaymentMethod.CARD]):
@@ -155,10 +197,15 @@ def recharge_quote(*, package_id: int | None, custom_coins: int | None, payment_
 
 def purchase_create(*, user: User, quote: RechargeQuote, idempotency_key: uuid.UUID | None = None) -> Purchase:
     """Create the pending purchase for a reviewed quote, after every rule a person must pass."""
+    purchase_velocity_check(user=user)  # first, outside the transaction: a review it opens must stay
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()  # one purchase decision at a time per person
         if idempotency_key is not None:
-            existing = Purchase.objects.filter(public_id=idempotency_key, user=user).first()
+            existing = Purchase.objects.filter(public_id=idempotency_key).first()
+            if existing is not None and existing.user_id != user.pk:  # someone else's key: never theirs to reuse
+                raise ValidationError(
+                    "This purchase form is no longer valid. Please choose your coins again.", code="foreign_key"
+                )
             if existing is not None:  # the review page was submitted twice
                 return existing
         user_purchase_check(user=user, price_minor=quote.price_minor, currency=quote.currency)
@@ -255,6 +302,7 @@ def purchase_confirm(*, purchase_id: int) -> Purchase:
             )
             if not closed_account_forfeit(user_id=purchase.user_id, cause=purchase.idempotency_key):
                 transaction.on_commit(lambda: _send_receipt(purchase_id))
+            purchase_reversals_apply_on_payment(purchase=purchase)
         elif state.status == "failed" and purchase.status == PurchaseStatus.PENDING:
             purchase.status = PurchaseStatus.FAILED
             purchase.failure_reason = state.failure_reason or "The payment was declined."
@@ -299,63 +347,20 @@ def purchases_expire_stale(*, now: datetime | None = None) -> int:
 # --- refunds and disputes --------------------------------------------------------------------
 
 
-def purchase_claw_back(*, purchase: Purchase, kind: str, new_status: str) -> CoinDebt | None:
-    """Take the purchase's coins back after a refund or a dispute, once. What was already spent becomes a debt."""
-    with transaction.atomic():
-        purchase = Purchase.objects.select_for_update().get(pk=purchase.pk)
-        if purchase.paid_at is None:
-            return None  # never credited: nothing to take back
-        key = f"{purchase.idempotency_key}-clawback"
-        already = CoinDebt.objects.filter(purchase=purchase).first()
-        if already is not None or LedgerTransaction.objects.filter(idempotency_key=key).exists():
-            return already
-        account = ledger_account_for_user(user=purchase.user_id, asset=Asset.COIN)
-        account = LedgerAccount.objects.select_for_update().get(pk=account.pk)
-        take = min(account.balance, purchase.coins)
-        owed = purchase.coins - take
-        if take:
-            ledger_transaction_post(
-                kind=kind,
-                idempotency_key=key,
-                postings=[
-                    Posting(account, -take),
-                    Posting(ledger_system_account(code=SystemAccount.COIN_ISSUANCE), take),
-                ],
-                reference=("purchase", purchase.public_id),
-                memo=f"{purchase.get_status_display()} -> {new_status}: {take} coins taken back",
-            )
-        debt = CoinDebt.objects.create(user_id=purchase.user_id, purchase=purchase, coins=owed) if owed else None
-        purchase.status = new_status
-        purchase.save(update_fields=["status", "updated_at"])
-        return debt
+def purchase_claw_back(*, purchase: Purchase, kind: str, new_status: str = "") -> CoinDebt | None:
+    """A full refund (``kind`` refund_clawback) or a dispute opened (dispute_clawback) of the whole price, as one
+    step of ``wallet.refunds``; returns the debt it recorded, if any. (Staff tools and tests; webhooks say more.)"""
+    step = purchase_reversal_record(
+        purchase=purchase,
+        kind=ReversalKind.REFUND if kind == TransactionKind.REFUND_CLAWBACK else ReversalKind.DISPUTE_OPENED,
+    )
+    return CoinDebt.objects.filter(reversal=step).first()
 
 
 def purchase_dispute_won(*, purchase: Purchase) -> None:
-    """The dispute was decided for us: give back exactly what the clawback took, and cancel the debt. Once."""
-    with transaction.atomic():
-        purchase = Purchase.objects.select_for_update().get(pk=purchase.pk)
-        clawback = LedgerTransaction.objects.filter(idempotency_key=f"{purchase.idempotency_key}-clawback").first()
-        if clawback is not None:
-            taken = -sum(e.amount for e in clawback.entries.filter(account__owner_id=purchase.user_id))
-            if taken > 0:
-                user_lock_for_credit(user_id=purchase.user_id)
-                ledger_transaction_post(
-                    kind=TransactionKind.DISPUTE_RESTORE,
-                    idempotency_key=f"{purchase.idempotency_key}-restore",
-                    postings=[
-                        Posting(ledger_account_for_user(user=purchase.user_id, asset=Asset.COIN), taken),
-                        Posting(ledger_system_account(code=SystemAccount.COIN_ISSUANCE), -taken),
-                    ],
-                    reference=("purchase", purchase.public_id),
-                    memo="Dispute won: coins restored",
-                )
-                closed_account_forfeit(user_id=purchase.user_id, cause=f"{purchase.idempotency_key}-restore")
-        CoinDebt.objects.filter(purchase=purchase, settled_at__isnull=True).update(
-            settled_at=timezone.now(), settled_reason="Dispute won"
-        )
-        if purchase.status == PurchaseStatus.DISPUTED:
-            purchase.status = PurchaseStatus.PAID
-            purchase.save(update_fields=["status", "updated_at"])
+    """Every dispute of this purchase still open was decided for us: one ``dispute_won`` step each."""
+    for ref in purchase_disputes_open(purchase=purchase):
+        purchase_reversal_record(purchase=purchase, kind=ReversalKind.DISPUTE_WON, dispute_ref=ref)
 
 
 def debt_settle(*, debt: CoinDebt, staff: User, reason: str) -> CoinDebt:
@@ -392,6 +397,24 @@ def webhook_receive(*, provider: str, payload: bytes, headers: dict[str, str]) -
     return payment_event_handle(provider=provider, event=event)
 
 
+REVERSAL_EVENTS = {
+    events.PAYMENT_REFUNDED: ReversalKind.REFUND,
+    events.DISPUTE_OPENED: ReversalKind.DISPUTE_OPENED,
+    events.DISPUTE_WON: ReversalKind.DISPUTE_WON,
+    events.DISPUTE_LOST: ReversalKind.DISPUTE_LOST,
+}
+
+
+def _event_amount(event: WebhookEvent, key: str) -> int | None:
+    """An amount in minor units the event names (a refund's running total, a dispute's amount), or None."""
+    value = event.data.get(key)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    return int_or_none(value) if isinstance(value, str) else None
+
+
 def payment_event_handle(*, provider: str, event: WebhookEvent) -> str:
     """React to a verified provider event, once per event id. Returns what happened, for logs and tests."""
     with transaction.atomic():
@@ -407,7 +430,7 @@ def payment_event_handle(*, provider: str, event: WebhookEvent) -> str:
             purchase = None
         try:
             with transaction.atomic():
-                PaymentEvent.objects.create(
+                payment_event = PaymentEvent.objects.create(
                     provider=provider,
                     event_id=event.event_id,
                     event_type=event.type,
@@ -415,7 +438,7 @@ def payment_event_handle(*, provider: str, event: WebhookEvent) -> str:
                     payload=event.data,
                 )
         except IntegrityError:
-            return "duplicate"
+            return "duplicate: this event was already handled, nothing changed"
         if purchase is None:
             logger.warning("%s event %s (%s) names no known purchase", provider, event.event_id, event.type)
             return "unknown purchase"
@@ -428,70 +451,14 @@ def payment_event_handle(*, provider: str, event: WebhookEvent) -> str:
             purchase_id = purchase.pk
             transaction.on_commit(lambda: task_enqueue("wallet.tasks.purchase_confirm_task", purchase_id))
             return "confirmation queued"
-        if event.type == events.PAYMENT_REFUNDED:
-            purchase_claw_back(
-                purchase=purchase, kind=TransactionKind.REFUND_CLAWBACK, new_status=PurchaseStatus.REFUNDED
+        kind = REVERSAL_EVENTS.get(event.type)
+        if kind is not None:
+            step = purchase_reversal_record(
+                purchase=purchase,
+                kind=kind,
+                amount_minor=_event_amount(event, "amount_refunded" if kind == ReversalKind.REFUND else "amount"),
+                dispute_ref=str(event.data.get("dispute_id") or event.data.get("dispute") or ""),
+                event=payment_event,
             )
-            return "refunded"
-        if event.type == events.DISPUTE_OPENED:
-            purchase_claw_back(
-                purchase=purchase, kind=TransactionKind.DISPUTE_CLAWBACK, new_status=PurchaseStatus.DISPUTED
-            )
-            return "disputed"
-        if event.type == events.DISPUTE_WON:
-            purchase_dispute_won(purchase=purchase)
-            return "dispute won"
-        if event.type == events.DISPUTE_LOST:
-            return "dispute lost"
+            return step.result
         return "ignored"
-
-
-# --- closed accounts -----------------------------------------------------------------------------
-
-
-def user_balances_forfeit(*, user: User, cause: str = "") -> dict[str, int]:
-    """Whatever coins and diamonds the person holds go to the forfeiture account; returns what was forfeited per
-    asset. Closing an account (``cause`` empty) calls it once; money that reaches the account after it was closed is
-    forfeited with ``cause`` naming the credit that brought it (``closed_account_forfeit``).
-
-    Each balance is read under its row locks (every shard of a DIAMOND account), so a credit committed a moment
-    earlier is forfeited too, never left behind."""
-    forfeited: dict[str, int] = {}
-    for account in LedgerAccount.objects.filter(owner=user).order_by("pk"):
-        if account.sharded:
-            shards = LedgerBalanceShard.objects.select_for_update().filter(account_id=account.pk).order_by("shard")
-            balance = sum(shard.balance for shard in shards)
-        else:
-            balance = LedgerAccount.objects.select_for_update().get(pk=account.pk).balance
-        if balance > 0:
-            key = f"forfeit-{user.pk}-{account.asset}" + (f"-{cause}" if cause else "")
-            ledger_transaction_post(
-                kind=TransactionKind.FORFEITURE,
-                idempotency_key=key,
-                postings=[
-                    Posting(account, -balance),
-                    Posting(ledger_system_account(code=SystemAccount.FORFEITURE, asset=account.asset), balance),
-                ],
-                reference=("user", user.pk),
-                memo="Arrived after the account was closed: forfeited" if cause else "Account closed: forfeited",
-            )
-            forfeited[account.asset] = balance
-    return forfeited
-
-
-def user_lock_for_credit(*, user_id: int) -> None:
-    """Lock the person's row before crediting money that may arrive after their account was closed (a payment
-    confirmed late, a payout that failed, a dispute won). Closing takes the same lock first, so the two never
-    interleave: the credit lands before the closing (which then forfeits it) or after (``closed_account_forfeit``)."""
-    User.objects.select_for_update().filter(pk=user_id).values_list("pk", flat=True).first()
-
-
-def closed_account_forfeit(*, user_id: int, cause: str) -> bool:
-    """After a credit (under ``user_lock_for_credit``, in the same transaction): if the account is closed, forfeit
-    what just arrived, so a closed account never keeps a balance. ``cause`` is the credit's idempotency key.
-    Returns whether the account was closed."""
-    user = User.objects.filter(pk=user_id, deleted_at__isnull=False).first()
-    if user is None:
-        return False
-    user_balances_forfeit(user=user, cause=cause)
-    return True

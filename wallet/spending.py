@@ -40,7 +40,9 @@ BUDGET_PURCHASE_STATUSES = (
     PurchaseStatus.PENDING,
     PurchaseStatus.PAID,
     PurchaseStatus.REFUNDED,
+    PurchaseStatus.PART_REFUNDED,
     PurchaseStatus.DISPUTED,
+    PurchaseStatus.CHARGED_BACK,
 )
 
 
@@ -66,6 +68,31 @@ def spend_budget_message(*, left_minor: int) -> str:
 
     return (
         f"This is over your monthly budget: {money(left_minor, settings.CURRENCY)} is left this month. "
+        "Choose something smaller or change your budget."
+    )
+
+
+def spend_budget_currency_message(*, currency: str) -> str:
+    return (
+        f"Your budget is kept in {settings.CURRENCY}, so while it is set you can only buy packages priced in "
+        f"{settings.CURRENCY}, not {currency}."
+    )
+
+
+def spend_gift_cap_message(*, cap_minor: int) -> str:
+    from .money import money_format as money
+
+    return (
+        f"This is over your limit for a single gift or purchase: {money(cap_minor, settings.CURRENCY)}. "
+        "Choose something smaller or change your budget."
+    )
+
+
+def spend_daily_message(*, left_minor: int) -> str:
+    from .money import money_format as money
+
+    return (
+        f"This is over your daily budget: {money(left_minor, settings.CURRENCY)} is left today. "
         "Choose something smaller or change your budget."
     )
 
@@ -124,6 +151,44 @@ def budget_coins_spent_this_month(*, user: User, now: datetime | None = None) ->
     return max(0, -net)
 
 
+def _day_start(now: datetime) -> datetime:
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def budget_effective_caps(*, user: User, now: datetime | None = None) -> tuple[int | None, int | None]:
+    """The daily cap and the per-gift cap in force (minor units of ``CURRENCY``; None: none), applying raised caps
+    once the delay passed."""
+    now = now or timezone.now()
+    budget = RechargeBudget.objects.filter(user=user).first()
+    if budget is None:
+        return None, None
+    daily, per_gift = budget.daily_limit_minor, budget.gift_limit_minor
+    if budget.pending_effective_at and budget.pending_effective_at <= now:
+        daily = budget.pending_caps.get("daily", daily)
+        per_gift = budget.pending_caps.get("gift", per_gift)
+    return daily, per_gift
+
+
+def budget_used_since(*, user: User, since: datetime) -> int:
+    """What was used of a budget since ``since``: the larger of what was recharged and what the coins spent are
+    worth (the monthly budget's measure), in minor units of ``CURRENCY``."""
+    recharged = (
+        Purchase.objects.filter(
+            user=user, created_at__gte=since, status__in=BUDGET_PURCHASE_STATUSES, currency=settings.CURRENCY
+        ).aggregate(t=Sum("price_minor"))["t"]
+        or 0
+    )
+    net = (
+        LedgerEntry.objects.filter(
+            account__in=LedgerAccount.objects.filter(owner=user, asset=Asset.COIN),
+            transaction__kind__in=SPENDING_KINDS,
+            transaction__created_at__gte=since,
+        ).aggregate(t=Sum("amount"))["t"]
+        or 0
+    )
+    return max(recharged, coins_cash_minor(coins=max(0, -net)))
+
+
 def budget_summary(*, user: User, now: datetime | None = None) -> tuple[int | None, int | None]:
     """The monthly limit in force and what is left of it this month (both None: no limit)."""
     limit = budget_effective_limit(user=user, now=now)
@@ -159,7 +224,8 @@ def _debt_and_budget(user_id: int) -> tuple[bool, bool]:
         cursor.execute(
             f"SELECT EXISTS (SELECT 1 FROM {CoinDebt._meta.db_table} WHERE user_id = %s AND settled_at IS NULL), "  # noqa: S608 - our tables
             f"EXISTS (SELECT 1 FROM {RechargeBudget._meta.db_table} WHERE user_id = %s "
-            "AND (monthly_limit_minor IS NOT NULL OR pending_effective_at IS NOT NULL))",
+            "AND (monthly_limit_minor IS NOT NULL OR pending_effective_at IS NOT NULL "
+            "OR daily_limit_minor IS NOT NULL OR gift_limit_minor IS NOT NULL))",
             [user_id, user_id],
         )
         owes, budget = cursor.fetchone()
@@ -196,12 +262,20 @@ def spend_check(
         raise SpendRefused(spend_debt_message(coins=user_open_debt_coins(user=user)), code="debt")
     if not budget or not has_budget:
         return
+    if cash_minor and (currency or settings.CURRENCY) != settings.CURRENCY:
+        raise SpendRefused(spend_budget_currency_message(currency=currency or ""), code="budget_currency")
+    counted = coins_cash_minor(coins=coins) if coins else 0
+    counted = max(counted, cash_minor)
+    daily, per_gift = budget_effective_caps(user=user, now=now)
+    if per_gift is not None and coins and counted > per_gift:
+        raise SpendRefused(spend_gift_cap_message(cap_minor=per_gift), code="budget_gift")
+    if daily is not None:
+        day_left = max(0, daily - budget_used_since(user=user, since=_day_start(now or timezone.now())))
+        if counted > day_left or (not counted and day_left <= 0):
+            raise SpendRefused(spend_daily_message(left_minor=day_left), code="budget_daily")
     limit = budget_effective_limit(user=user, now=now)
     if limit is None:
         return
     left = budget_left(user=user, limit=limit, now=now)
-    counted = coins_cash_minor(coins=coins) if coins else 0
-    if cash_minor and (currency or settings.CURRENCY) == settings.CURRENCY:
-        counted = max(counted, cash_minor)
     if left <= 0 or counted > left:
         raise SpendRefused(spend_budget_message(left_minor=left), code="budget")

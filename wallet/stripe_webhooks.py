@@ -107,23 +107,19 @@ def webhook_event_from_stripe(*, event_id: str, event_type: str, obj: dict[str, 
         )
     if event_type in CHARGE_EVENTS:
         charge_id = _id_of(obj.get("id"))
-        if not obj.get("refunded"):
-            # A partial refund: the purchase's coins are one unit and the ledger has no partial claw-back.
-            logger.warning(
-                "stripe %s: charge %s partly refunded (%s of %s); coins kept, decide by hand",
-                event_id,
-                charge_id,
-                obj.get("amount_refunded"),
-                obj.get("amount"),
-            )
-            return None
         payment_intent_id = _id_of(obj.get("payment_intent"))
         return WebhookEvent(
             event_id=event_id,
             type=events.PAYMENT_REFUNDED,
             purchase_public_id=_purchase_id_for_payment_intent(payment_intent_id),
             provider_ref=None,
-            data={"stripe_type": event_type, "charge": charge_id, "payment_intent": payment_intent_id},
+            data={
+                "stripe_type": event_type,
+                "charge": charge_id,
+                "payment_intent": payment_intent_id,
+                # The running total: a partial refund takes back the coins it paid for (``wallet.refunds``).
+                "amount_refunded": obj.get("amount_refunded"),
+            },
         )
     if event_type in DISPUTE_EVENTS:
         status = str(obj.get("status") or "")
@@ -146,6 +142,7 @@ def webhook_event_from_stripe(*, event_id: str, event_type: str, obj: dict[str, 
             data={
                 "stripe_type": event_type,
                 "dispute": _id_of(obj.get("id")),
+                "amount": obj.get("amount"),
                 "status": status,
                 "charge": charge_id,
                 "payment_intent": payment_intent_id,

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import path
 
 from . import views
@@ -12,6 +13,11 @@ urlpatterns = [
     path("purchases/<uuid:public_id>/", views.purchase_status, name="purchase_status"),
     path("purchases/<uuid:public_id>/status.json", views.purchase_status_json, name="purchase_status_json"),
     path("budget/", views.budget, name="budget"),
-    path("sandbox/checkout/<str:payment_id>/", views.sandbox_checkout, name="sandbox_checkout"),
-    path("webhooks/sandbox/", views.sandbox_webhook, name="sandbox_webhook"),
 ]
+
+if settings.PAYMENT_PROVIDER == "sandbox":
+    # Only where the sandbox is the provider: elsewhere its test checkout and webhook must not exist at all.
+    urlpatterns += [
+        path("sandbox/checkout/<token:payment_id>/", views.sandbox_checkout, name="sandbox_checkout"),
+        path("webhooks/sandbox/", views.sandbox_webhook, name="sandbox_webhook"),
+    ]

@@ -156,6 +156,7 @@ def recharge_review(request: HttpRequest) -> HttpResponse:
             "budget_left": remaining,
             "error": error,
             "idempotency_key": uuid.uuid4(),
+            "ignored_coins": form.ignored_coins,
             "query": request.GET.urlencode(),
         },
         status=400 if error else 200,
@@ -210,10 +211,19 @@ def _status_payload(purchase: Purchase) -> dict[str, object]:
 
 @login_required
 def purchase_status(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The purchase's progress. Coming back through the checkout's cancel link (``?cancelled=1``) only offers to
+    cancel: a GET changes nothing (a link preview or prefetch must not cancel); the button POSTs ``cancel``."""
     purchase = _own_purchase(request, public_id)
-    if request.GET.get("cancelled") and purchase.status == PurchaseStatus.PENDING:
-        purchase = services.purchase_cancel(purchase=purchase)
-    return render(request, "wallet/status.html", {"purchase": purchase, "state": _status_payload(purchase)})
+    if request.method == "POST":
+        if request.POST.get("cancel") and purchase.status == PurchaseStatus.PENDING:
+            services.purchase_cancel(purchase=purchase)
+        return redirect("purchase_status", public_id=purchase.public_id)
+    offer_cancel = bool(request.GET.get("cancelled")) and purchase.status == PurchaseStatus.PENDING
+    return render(
+        request,
+        "wallet/status.html",
+        {"purchase": purchase, "state": _status_payload(purchase), "offer_cancel": offer_cancel},
+    )
 
 
 @never_cache
@@ -238,18 +248,29 @@ def budget(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     limit = spending.budget_effective_limit(user=user)
     currency = settings.CURRENCY
-    initial = {"limit": None if limit is None else money_from_minor(limit, currency)}
+    daily, per_gift = spending.budget_effective_caps(user=user)
+
+    def major(minor: int | None) -> object:
+        return None if minor is None else money_from_minor(minor, currency)
+
+    def minor(value: object) -> int | None:
+        return None if value is None else money_to_minor(value, currency, exact=True)  # type: ignore[arg-type]
+
+    initial = {"limit": major(limit), "daily": major(daily), "gift": major(per_gift)}
     form = BudgetForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        value = form.cleaned_data["limit"]
-        limit_minor = None if value is None else money_to_minor(value, currency, exact=True)
-        saved = services.budget_set(user=user, limit_minor=limit_minor)
+        saved = services.budget_set(
+            user=user,
+            limit_minor=minor(form.cleaned_data["limit"]),
+            daily_limit_minor=minor(form.cleaned_data["daily"]),
+            gift_limit_minor=minor(form.cleaned_data["gift"]),
+        )
         if saved.pending_effective_at:
             hours = settings.BUDGET_RAISE_DELAY_HOURS
             delay = f"{hours} hour{pluralize(hours)}"
             messages.info(request, f"Your higher limit takes effect in {delay}; until then the current one applies.")
         else:
-            messages.success(request, "Your monthly budget is saved and applies now.")
+            messages.success(request, "Your budget is saved and applies now.")
         return redirect("budget")
     from .models import RechargeBudget
 
@@ -260,6 +281,8 @@ def budget(request: HttpRequest) -> HttpResponse:
             "form": form,
             "limit": limit,
             "left": spending.budget_remaining(user=user),
+            "daily": daily,
+            "per_gift": per_gift,
             "pending": RechargeBudget.objects.filter(user=user, pending_effective_at__isnull=False).first(),
         },
         status=400 if form.errors else 200,

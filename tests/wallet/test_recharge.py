@@ -96,15 +96,20 @@ def test_delayed_outcome_stays_confirming_then_pays_when_the_bank_confirms(
 
 def test_cancelled_checkout_says_so_and_charges_nothing(buyer_client, buyer, start_purchase):
     purchase = start_purchase(buyer_client)
+    # Coming back through the cancel link only offers to cancel: a GET changes nothing.
     page = buyer_client.get(f"/wallet/purchases/{purchase.public_id}/?cancelled=1").content.decode()
-    assert "You cancelled the checkout; nothing was charged." in page
+    assert "Cancel this purchase" in page
+    assert Purchase.objects.get(pk=purchase.pk).status == PurchaseStatus.PENDING
+    response = buyer_client.post(f"/wallet/purchases/{purchase.public_id}/", {"cancel": "1"}, follow=True)
+    assert "You cancelled the checkout; nothing was charged." in response.content.decode()
     assert Purchase.objects.get(pk=purchase.pk).status == PurchaseStatus.CANCELLED
 
 
 def test_custom_amount_within_bounds_is_priced_and_outside_is_refused(buyer_client, packages, settings):
     ok = buyer_client.get("/wallet/recharge/review/", {"coins": 1000, "method": "card"})
     assert ok.status_code == 200
-    assert "$14.50" in ok.content.decode()  # 1,000 x 0.0145
+    # 1,000 x 0.0145 = $14.50 would be dearer per coin than the 700-coin package ($9.69): priced at its rate (issue 12)
+    assert "$13.84" in ok.content.decode()
     too_many = buyer_client.get("/wallet/recharge/review/", {"coins": settings.CUSTOM_COINS_MAX + 1, "method": "card"})
     assert too_many.status_code == 400
     assert "Choose between 30 and 250,000 coins." in too_many.content.decode()

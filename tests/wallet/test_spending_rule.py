@@ -105,6 +105,7 @@ def _renew(user: User, world: dict[str, Any]) -> None:
         subscriber=user,
         plan=world["star"].subscription_plan,
         status=SubscriptionStatus.ACTIVE,
+        coins_per_month=100,
         current_period_start=now - timedelta(days=31),
         current_period_end=now - timedelta(minutes=1),
         next_renewal_at=now - timedelta(minutes=1),

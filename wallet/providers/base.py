@@ -15,6 +15,23 @@ class WebhookError(Exception):
     """A webhook that must be refused (bad or missing signature, too old, malformed). The message is safe to show."""
 
 
+# Clocks differ a little; a signature dated further ahead than this was not made by the provider just now.
+FUTURE_SKEW_SECONDS = 60
+
+
+def signature_dated_in_future(header: str | None, *, now: float | None = None) -> bool:
+    """Whether a Stripe-style signature header (``t=<unix time>,v1=...``) is dated more than ``FUTURE_SKEW_SECONDS``
+    ahead. The stripe SDK's tolerance only refuses old signatures; a future-dated one could be replayed for as long
+    as it is in the future, so both providers' webhooks refuse it here."""
+    import time
+
+    for part in (header or "").split(","):
+        key, _, value = part.strip().partition("=")
+        if key == "t" and value.isascii() and value.isdecimal():
+            return int(value) > (time.time() if now is None else now) + FUTURE_SKEW_SECONDS
+    return False
+
+
 # Normalized event types: what Coinshop reacts to, whatever the provider calls them.
 PAYMENT_SUCCEEDED = "payment.succeeded"
 PAYMENT_PROCESSING = "payment.processing"

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from .base import CheckoutStart, PaymentState, WebhookError, WebhookEvent
+from .base import CheckoutStart, PaymentState, WebhookError, WebhookEvent, signature_dated_in_future
 
 if TYPE_CHECKING:
     from wallet.models import Purchase
@@ -72,6 +72,8 @@ class SandboxProvider:
         signature = headers.get(SIGNATURE_HEADER.lower()) or headers.get(SIGNATURE_HEADER) or ""
         if not signature:
             raise WebhookError("missing signature")
+        if signature_dated_in_future(signature):
+            raise WebhookError("bad signature: the timestamp is in the future")
         try:
             stripe.WebhookSignature.verify_header(
                 payload.decode("utf-8"), signature, sandbox_secret(), tolerance=settings.WEBHOOK_TOLERANCE_SECONDS
@@ -192,13 +194,18 @@ def sandbox_staff_event(*, purchase_public_id: str, event_type: str) -> None:
         payment = SandboxPayment.objects.select_for_update().filter(purchase_public_id=purchase_public_id).first()
         if payment is None or payment.status != SandboxPayment.Status.SUCCEEDED:
             raise ValidationError("Only a succeeded sandbox payment can be refunded or disputed.")
+        data: dict[str, Any]
         if event_type == "payment.refunded":
             payment.refunded = True
+            data = {"amount_refunded": payment.amount_minor}
         else:
+            if event_type == "dispute.opened" and payment.dispute_status in ("", "won", "lost"):
+                payment.dispute_count += 1  # a new dispute (a second one after the first was decided)
             payment.dispute_status = event_type.split(".")[1]
+            data = {"dispute_id": f"dp_{payment.id}_{max(1, payment.dispute_count)}", "amount": payment.amount_minor}
         payment.save()
         _deliver(
             sandbox_event_payload(
-                event_type=event_type, payment_id=payment.id, purchase_public_id=str(purchase_public_id), data={}
+                event_type=event_type, payment_id=payment.id, purchase_public_id=str(purchase_public_id), data=data
             )
         )
