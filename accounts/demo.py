@@ -33,6 +33,7 @@ PEOPLE = [
     DemoPerson("viewer@coinshop.local", datetime.date(1995, 6, 15)),
     DemoPerson("viewer2@coinshop.local", datetime.date(1999, 1, 20)),
     DemoPerson("teen@coinshop.local", datetime.date(datetime.date.today().year - 15, 1, 1)),
+    DemoPerson("patron@coinshop.local", datetime.date(1980, 5, 5)),  # @chloe's big fan (payouts demo)
     DemoPerson(
         "alice@coinshop.local",
         datetime.date(1992, 9, 9),

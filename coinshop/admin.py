@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -29,6 +30,13 @@ class CoinshopAdminSite(OTPAdminSite):
         from payouts.admin import staff_overview_view
 
         return [path("overview/", self.admin_view(staff_overview_view), name="staff_overview"), *super().get_urls()]
+
+    def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[Any]:
+        """dj-stripe's models mean nothing to staff unless Stripe is the payment provider: hidden then."""
+        apps = super().get_app_list(request, app_label)
+        if settings.PAYMENT_PROVIDER != "stripe":
+            apps = [app for app in apps if app["app_label"] != "djstripe"]
+        return apps
 
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         next_url = request.GET.get("next") or reverse("admin:index")

@@ -13,6 +13,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
+
+from wallet.money import rate_format
 
 from . import selectors, services
 from .charts import bar_chart_svg
@@ -33,17 +36,54 @@ class PayoutEventInline(admin.TabularInline):
 
 @admin.register(Payout)
 class PayoutAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "creator", "diamonds", "cash_display", "status", "provider_ref"]
+    list_display = [
+        "created_at",
+        "creator",
+        "diamonds_display",
+        "cash_display",
+        "status",
+        "review_reason",
+        "review_link",
+    ]
     list_filter = ["status", "provider"]
     search_fields = ["public_id", "creator__handle", "creator__user__email"]
     list_select_related = ["creator"]
-    readonly_fields = [f.name for f in Payout._meta.fields]
+    fields = [
+        "public_id",
+        "creator",
+        "status",
+        "review_reason",
+        "diamonds",
+        "rate_display",
+        "cash_display",
+        "provider",
+        "provider_ref",
+        "failure_reason",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = fields
     inlines = [PayoutEventInline]
     actions = ["approve"]
+    change_form_template = "admin/payouts/payout/change_form.html"
 
-    @admin.display(description="Cash")
+    @admin.display(description="Cash", ordering="cash_minor")
     def cash_display(self, obj: Payout) -> str:
         return obj.cash_display
+
+    @admin.display(description="Diamonds", ordering="diamonds")
+    def diamonds_display(self, obj: Payout) -> str:
+        return f"{obj.diamonds:,}"
+
+    @admin.display(description="Rate per diamond")
+    def rate_display(self, obj: Payout) -> str:
+        return rate_format(obj.rate, obj.currency)
+
+    @admin.display(description="Review")
+    def review_link(self, obj: Payout) -> str:
+        if obj.status != PayoutStatus.REQUESTED:
+            return ""
+        return format_html('<a href="{}">Review</a>', reverse("admin:payouts_payout_review", args=[obj.pk]))
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -88,6 +128,7 @@ class PayoutAdmin(admin.ModelAdmin):
             "payout": payout,
             "form": form,
             "summary": selectors.creator_diamonds_summary(creator=payout.creator),
+            "account": PayoutAccount.objects.filter(creator=payout.creator).first(),
             "can_review": payout.status == PayoutStatus.REQUESTED,
         }
         return TemplateResponse(request, "admin/payouts/review.html", context)

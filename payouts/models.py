@@ -7,6 +7,7 @@ computed from the rate snapshotted on the request, so cash paid = diamonds x rat
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from decimal import Decimal
 
@@ -51,6 +52,13 @@ class PayoutAccount(models.Model):
             return f"Stripe account {self.stripe_account_id} ({state})"
         return f"{self.holder_name}, {self.iban_masked}"
 
+    @property
+    def fingerprint(self) -> str:
+        """A digest of where the money goes (provider, holder, IBAN, Stripe account): a payout keeps the one it was
+        requested and approved with, and is sent only while the details still match it."""
+        where = "\x1f".join([self.provider, self.holder_name, self.iban, self.stripe_account_id])
+        return hashlib.sha256(where.encode()).hexdigest()
+
 
 class PayoutStatus(models.TextChoices):
     REQUESTED = "requested", "Waiting for review"
@@ -73,6 +81,12 @@ class Payout(models.Model):
     provider = models.CharField(max_length=16)
     provider_ref = models.CharField(max_length=64, blank=True)
     failure_reason = models.CharField(max_length=255, blank=True)
+    review_reason = models.CharField(
+        max_length=255, blank=True, help_text="Why it waits for staff (empty: approved automatically)."
+    )
+    details_fingerprint = models.CharField(
+        max_length=64, blank=True, help_text="The payout details it was requested and approved with (a digest)."
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

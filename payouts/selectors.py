@@ -9,13 +9,22 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.models import CreatorProfile, User
-from wallet.models import Asset, LedgerAccount, LedgerBalanceShard, LedgerEntry, Purchase, SystemAccount
-from wallet.money import money_quantize
+from gifts.sending.models import GiftSend, GiftSendStatus
+from wallet.models import (
+    Asset,
+    CoinDebt,
+    LedgerAccount,
+    LedgerBalanceShard,
+    LedgerEntry,
+    Purchase,
+    SystemAccount,
+)
+from wallet.money import money_format, money_quantize
 from wallet.selectors import wallet_balance_get
 
 from .models import Payout, PayoutStatus
@@ -147,3 +156,105 @@ def staff_overview(*, days: int = 30, now: datetime | None = None) -> StaffOverv
 def payout_get_for_creator_user(*, public_id: uuid.UUID, user: User) -> Payout | None:
     """One of this person's payouts, with its timeline (None when it is not theirs)."""
     return Payout.objects.filter(public_id=public_id, creator__user=user).prefetch_related("events").first()
+
+
+# --- automatic approval ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DiamondSources:
+    """Where a creator's gifted diamonds of the last ``PAYOUT_SOURCES_DAYS`` came from."""
+
+    total: int
+    fresh: int  # from senders whose account was under PAYOUT_FRESH_SENDER_DAYS old when they gifted
+    flagged: int  # from senders whose account is restricted now
+    indebted: int  # from senders who owe coins after a refund or chargeback now
+    top: int  # from the PAYOUT_AUTO_APPROVE_TOP_SENDERS biggest senders
+    senders: int
+
+    def percent(self, part: int) -> int:
+        return part * 100 // self.total if self.total else 0
+
+
+def payout_diamond_sources(*, creator: CreatorProfile, now: datetime | None = None) -> DiamondSources:
+    now = now or timezone.now()
+    gifts = GiftSend.objects.filter(
+        creator=creator, created_at__gt=now - timedelta(days=settings.PAYOUT_SOURCES_DAYS)
+    ).exclude(status=GiftSendStatus.CANCELLED)
+    fresh_since = F("created_at") - timedelta(days=settings.PAYOUT_FRESH_SENDER_DAYS)
+    indebted = CoinDebt.objects.filter(settled_at__isnull=True).values("user_id")
+    totals = gifts.aggregate(
+        total=Sum("diamonds"),
+        fresh=Sum("diamonds", filter=Q(sender__date_joined__gt=fresh_since)),
+        flagged=Sum("diamonds", filter=Q(sender__is_frozen=True)),
+        indebted=Sum("diamonds", filter=Q(sender_id__in=indebted)),
+        senders=Count("sender_id", distinct=True),
+    )
+    per_sender = gifts.values("sender_id").annotate(d=Sum("diamonds")).order_by("-d")
+    top = sum(row["d"] for row in per_sender[: settings.PAYOUT_AUTO_APPROVE_TOP_SENDERS])
+    return DiamondSources(
+        total=totals["total"] or 0,
+        fresh=totals["fresh"] or 0,
+        flagged=totals["flagged"] or 0,
+        indebted=totals["indebted"] or 0,
+        top=top,
+        senders=totals["senders"] or 0,
+    )
+
+
+def payout_auto_approved_cash_today(*, creator: CreatorProfile, now: datetime, exclude_id: int = 0) -> int:
+    """Cash of today's payouts that were approved automatically (they carry no review reason), not returned."""
+    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return (
+        Payout.objects.filter(creator=creator, created_at__gte=start, review_reason="")
+        .exclude(pk=exclude_id)
+        .exclude(
+            status__in=[PayoutStatus.REQUESTED, PayoutStatus.REJECTED, PayoutStatus.FAILED, PayoutStatus.CANCELLED]
+        )
+        .aggregate(t=Sum("cash_minor"))["t"]
+        or 0
+    )
+
+
+def payout_review_reasons(*, payout: Payout, now: datetime | None = None) -> list[str]:
+    """Why ``payout`` may not be approved automatically, in words for staff (empty: it may)."""
+    now = now or timezone.now()
+    creator, currency = payout.creator, payout.currency
+    reasons = []
+    min_days = settings.PAYOUT_AUTO_APPROVE_MIN_ACCOUNT_DAYS
+    age = (now - creator.user.date_joined).days
+    if age < min_days:
+        reasons.append(f"New creator account ({age} days old; automatic approval needs {min_days}).")
+    below = settings.PAYOUT_AUTO_APPROVE_BELOW_MINOR
+    if payout.cash_minor >= below:
+        reasons.append(
+            f"{money_format(payout.cash_minor, currency)} is not below the automatic-approval amount "
+            f"({money_format(below, currency)})."
+        )
+    daily = settings.PAYOUT_AUTO_APPROVE_DAILY_MINOR
+    today = payout_auto_approved_cash_today(creator=creator, now=now, exclude_id=payout.pk) + payout.cash_minor
+    if today > daily and payout.cash_minor < below:
+        reasons.append(
+            f"Automatic approvals today would reach {money_format(today, currency)} "
+            f"(daily limit {money_format(daily, currency)})."
+        )
+    sources = payout_diamond_sources(creator=creator, now=now)
+    days = settings.PAYOUT_SOURCES_DAYS
+    if sources.flagged:
+        reasons.append(f"{sources.flagged:,} diamonds of the last {days} days came from restricted accounts.")
+    if sources.indebted:
+        reasons.append(
+            f"{sources.indebted:,} diamonds of the last {days} days came from senders who now owe chargeback debt."
+        )
+    fresh = sources.percent(sources.fresh)
+    if sources.fresh and fresh > settings.PAYOUT_AUTO_APPROVE_MAX_FRESH_PERCENT:
+        reasons.append(
+            f"{fresh}% of the diamonds of the last {days} days came from accounts under "
+            f"{settings.PAYOUT_FRESH_SENDER_DAYS} days old when they gifted."
+        )
+    top = sources.percent(sources.top)
+    if sources.total and top > settings.PAYOUT_AUTO_APPROVE_MAX_TOP_PERCENT:
+        n = settings.PAYOUT_AUTO_APPROVE_TOP_SENDERS
+        who = "one sender" if sources.senders == 1 else f"the top {min(n, sources.senders)} senders"
+        reasons.append(f"{top}% of the diamonds of the last {days} days came from {who}.")
+    return reasons

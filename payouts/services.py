@@ -18,6 +18,8 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
 
 from accounts.audit import audit_record
 from accounts.models import CreatorProfile, User
@@ -38,7 +40,7 @@ from wallet.spending import SpendRefused, spend_check
 
 from .models import Payout, PayoutAccount, PayoutEvent, PayoutStatus
 from .providers import payout_provider
-from .selectors import creator_diamonds_summary, payout_cash_today
+from .selectors import creator_diamonds_summary, payout_cash_today, payout_review_reasons
 
 logger = logging.getLogger(__name__)
 OPEN_STATUSES = (PayoutStatus.REQUESTED, PayoutStatus.APPROVED, PayoutStatus.PROCESSING)
@@ -47,17 +49,15 @@ OPEN_STATUSES = (PayoutStatus.REQUESTED, PayoutStatus.APPROVED, PayoutStatus.PRO
 # --- details ---------------------------------------------------------------------------------
 
 
-def iban_normalize(iban: str) -> str:
-    return "".join(iban.split()).upper()
-
-
-def iban_is_valid(iban: str) -> bool:
-    """ISO 13616: 15-34 letters/digits, two-letter country, and the mod-97 checksum equals 1."""
-    iban = iban_normalize(iban)
-    if not (15 <= len(iban) <= 34 and iban.isalnum() and iban[:2].isalpha() and iban[2:4].isdigit()):
-        return False
-    digits = "".join(str(int(ch, 36)) for ch in iban[4:] + iban[:4])
-    return int(digits) % 97 == 1
+def _iban_parse(iban: str) -> str:
+    """The IBAN in its compact form, checked by schwifty (country, per-country length and format, checksum)."""
+    try:
+        return str(IBAN(iban).compact)
+    except SchwiftyException as exc:
+        raise ValidationError(
+            "That IBAN is not valid: check it for typos (it must have the length and format of its country's "
+            "IBANs, letters A-Z and digits only, and a matching checksum)."
+        ) from exc
 
 
 def _email(user_id: int, subject: str, body: str) -> None:
@@ -81,8 +81,7 @@ def payout_account_set(
     holder_name = holder_name.strip()
     if not holder_name:
         raise ValidationError("Enter the account holder's name.")
-    if not iban_is_valid(iban):
-        raise ValidationError("That IBAN is not valid: check it for typos (the checksum does not match).")
+    compact = _iban_parse(iban)
     if sandbox_outcome not in PayoutAccount.Outcome.values:
         raise ValidationError("Choose a test outcome.")
     with transaction.atomic():
@@ -91,7 +90,7 @@ def payout_account_set(
         )
         account.provider = "sandbox"
         account.holder_name = holder_name
-        account.iban = iban_normalize(iban)
+        account.iban = compact
         account.stripe_account_id = ""
         account.stripe_payouts_enabled = False
         account.sandbox_outcome = sandbox_outcome
@@ -265,6 +264,8 @@ def _enqueue_processing(payout: Payout) -> None:
 def payout_request_create(*, creator: CreatorProfile, diamonds: int, now: datetime | None = None) -> Payout:
     """Redeem diamonds: they move to payout clearing at once; small requests from established creators are
     approved automatically, the rest wait for staff."""
+    if settings.DEMO_MODE:  # a demonstration site: its coins were never paid for (coinshop.settings.production)
+        raise ValidationError("Payouts are turned off on this demonstration site.")
     now = now or timezone.now()
     with transaction.atomic():
         creator = CreatorProfile.objects.select_for_update().select_related("user").get(pk=creator.pk)
@@ -279,6 +280,7 @@ def payout_request_create(*, creator: CreatorProfile, diamonds: int, now: dateti
             cash_minor=quote.cash_minor,
             currency=quote.currency,
             provider=settings.PAYMENT_PROVIDER,
+            details_fingerprint=PayoutAccount.objects.get(creator=creator).fingerprint,
             created_at=now,
         )
         try:
@@ -295,8 +297,11 @@ def payout_request_create(*, creator: CreatorProfile, diamonds: int, now: dateti
         except InsufficientFunds as exc:
             raise ValidationError("You do not have that many diamonds available.") from exc
         _event(payout, PayoutStatus.REQUESTED, creator.user)
-        old_enough = creator.user.date_joined <= now - timedelta(days=settings.PAYOUT_AUTO_APPROVE_MIN_ACCOUNT_DAYS)
-        if quote.cash_minor < settings.PAYOUT_AUTO_APPROVE_BELOW_MINOR and old_enough:
+        reasons = payout_review_reasons(payout=payout, now=now)
+        if reasons:
+            payout.review_reason = " ".join(reasons)[:255]
+            payout.save(update_fields=["review_reason", "updated_at"])
+        else:
             payout.status = PayoutStatus.APPROVED
             payout.save(update_fields=["status", "updated_at"])
             _event(payout, PayoutStatus.APPROVED, None, "Approved automatically.")
@@ -357,8 +362,18 @@ def payout_approve(*, payout: Payout, staff: User) -> Payout:
             raise ValidationError(
                 f"This payout is {payout.get_status_display().lower()}; only waiting ones can be approved."
             )
+        account = PayoutAccount.objects.filter(creator_id=payout.creator_id).first()
+        if account is None:
+            raise ValidationError("The creator has no payout details any more; reject this payout.")
+        now = timezone.now()
+        if account.hold_until > now:
+            raise ValidationError(
+                f"The creator's payout details changed recently; this payout can be approved from "
+                f"{account.hold_until:%Y-%m-%d %H:%M} UTC."
+            )
         payout.status = PayoutStatus.APPROVED
-        payout.save(update_fields=["status", "updated_at"])
+        payout.details_fingerprint = account.fingerprint  # approved with the details staff saw
+        payout.save(update_fields=["status", "details_fingerprint", "updated_at"])
         _event(payout, PayoutStatus.APPROVED, staff)
         audit_record(actor=staff, action="payout.approve", obj=payout, diamonds=payout.diamonds, cash=payout.cash)
         _enqueue_processing(payout)
@@ -386,18 +401,45 @@ def payout_reject(*, payout: Payout, staff: User, reason: str) -> Payout:
     return payout
 
 
+DETAILS_CHANGED = (
+    "The payout details changed after this payout was requested and approved; check the new details "
+    "({details}) before approving it again."
+)
+
+
+def _back_to_review(payout: Payout, account: PayoutAccount | None) -> None:
+    """An approved payout whose payout details are no longer the ones it was requested and approved with goes back
+    to the review queue (the caller holds the payout's lock, in its transaction): nothing is sent."""
+    details = account.description if account else "none"
+    payout.status = PayoutStatus.REQUESTED
+    payout.review_reason = DETAILS_CHANGED.format(details=details)[:255]
+    payout.save(update_fields=["status", "review_reason", "updated_at"])
+    _event(
+        payout,
+        PayoutStatus.REQUESTED,
+        note="Your payout details changed after you requested this payout, so staff will review it again.",
+    )
+    audit_record(actor=None, action="payout.details_changed", obj=payout, details=details)
+
+
 def payout_process(*, payout_id: int) -> Payout:
     """Send an approved payout through the provider, once, and settle it. Safe to run again at any point:
     the provider call carries the payout's idempotency key and each ledger posting its own."""
     with transaction.atomic():
-        payout = Payout.objects.select_for_update().get(pk=payout_id)
+        payout = Payout.objects.select_for_update().select_related("creator").get(pk=payout_id)
+        account = PayoutAccount.objects.select_related("creator").filter(creator_id=payout.creator_id).first()
         if payout.status == PayoutStatus.APPROVED:
+            if account is None or account.fingerprint != payout.details_fingerprint:
+                _back_to_review(payout, account)
+                return payout
             payout.status = PayoutStatus.PROCESSING
             payout.save(update_fields=["status", "updated_at"])
             _event(payout, PayoutStatus.PROCESSING)
         elif payout.status != PayoutStatus.PROCESSING:
             return payout
-    account = PayoutAccount.objects.select_related("creator").get(creator_id=payout.creator_id)
+    if account is None:  # a payout already being sent whose details row is gone: the bank cannot be asked
+        raise ValidationError("This payout has no payout details to send it to.")
+    # ``account`` is the row read under the payout's lock: the transfer goes to the details that matched.
     result = payout_provider(payout.provider).send_payout(payout, account)  # network: outside any lock
     with transaction.atomic():
         # The creator's row first, then the payout: the order closing an account takes them in. A failed payout's

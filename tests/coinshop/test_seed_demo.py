@@ -52,3 +52,22 @@ def test_seed_demo_loads_people_and_catalog_prints_logins_and_can_run_again():
     _seed()
     assert _counts() == first  # nothing added twice
     assert ledger_check().ok
+
+
+def test_seed_demo_prepares_a_creator_who_can_request_a_payout_and_prints_the_logins_last():
+    from accounts.models import CreatorProfile
+    from payouts import services as payout_services
+    from payouts.models import PayoutStatus
+    from payouts.selectors import creator_diamonds_summary
+
+    printed = _seed().rstrip().splitlines()
+    logins_at = next(i for i, line in enumerate(printed) if "Demo logins" in line)
+    assert all("@coinshop.local" in line or "2FA" in line for line in printed[logins_at + 1 :])
+    assert "staff 2FA" in printed[-1]
+    assert any("@chloe has 15,000 diamonds past their hold" in line for line in printed[:logins_at])
+
+    chloe = CreatorProfile.objects.get(handle="chloe")
+    assert creator_diamonds_summary(creator=chloe).available == 15_000
+    payout = payout_services.payout_request_create(creator=chloe, diamonds=15_000)
+    assert (payout.status, payout.cash_minor) == (PayoutStatus.REQUESTED, 7_500)  # one patron: staff review it
+    assert ledger_check().ok

@@ -144,3 +144,59 @@ def test_creator_requests_staff_approves_worker_pays_and_the_timeline_shows_paid
     assert transfer.succeeded and transfer.amount_minor == 20_000 and transfer.id == payout.provider_ref
     report = ledger_check()
     assert report.ok, report.violations
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("viewport", [(1280, 800), (390, 844)], ids=["desktop", "phone"])
+def test_staff_reject_a_payout_from_its_page_with_a_reason_and_the_creator_sees_it(
+    browser: Any, live_server: Any, payee, earn, make_user, enable_2fa, shot, viewport, mailoutbox
+) -> None:
+    creator, _ = payee
+    earn(creator, EARNED)
+    creator_device = TOTPDevice.objects.get(user=creator.user)
+    staff = make_user("staff@example.com", is_staff=True, is_superuser=True)
+    staff_device, _ = enable_2fa(staff)
+    from payouts import services as payout_services
+
+    payout = payout_services.payout_request_create(creator=creator, diamonds=REQUESTED)
+    width, height = viewport
+    opened = []
+
+    def context() -> BrowserContext:
+        made = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": height})
+        made.set_default_timeout(10_000)
+        opened.append(made)
+        return made
+
+    try:
+        staff_page = _otplog_in(context(), staff.email, staff_device)
+        staff_page.goto("/admin/payouts/payout/")
+        expect(staff_page.locator("#result_list")).to_contain_text("$200.00")
+        expect(staff_page.locator("#result_list")).to_contain_text("is not below the automatic-approval amount")
+        shot(staff_page, "staff-payout-list")
+        staff_page.goto(f"/admin/payouts/payout/{payout.pk}/change/")
+        expect(staff_page.locator("#content")).to_contain_text("$200.00")
+        staff_page.locator("#payout-review-link").click()
+        expect(staff_page.locator("#review-reason")).to_contain_text("automatic-approval amount")
+        staff_page.fill("#id_reason", "These gifts came from accounts we could not verify.")
+        shot(staff_page, "staff-reject-form")
+        staff_page.get_by_role("button", name="Reject (diamonds go back)").click()
+        expect(staff_page.locator(".messagelist")).to_contain_text("Payout rejected; the diamonds went back")
+        shot(staff_page, "staff-rejected")
+
+        creator_page = _otplog_in(context(), creator.user.email, creator_device)
+        creator_page.goto(f"/creator/payouts/{payout.public_id}/")
+        expect(creator_page.locator("#payout-status")).to_have_text("Rejected (diamonds returned)")
+        expect(creator_page.locator("main")).to_contain_text("These gifts came from accounts we could not verify.")
+        shot(creator_page, "creator-sees-the-reason")
+    finally:
+        for made in opened:
+            made.close()
+
+    payout.refresh_from_db()
+    assert payout.status == PayoutStatus.REJECTED
+    rejected = [m for m in mailoutbox if m.subject == "[Coinshop] Payout rejected (diamonds returned)"]
+    assert len(rejected) == 1 and "These gifts came from accounts we could not verify." in rejected[0].body
+    assert rejected[0].to == [creator.user.email]
+    report = ledger_check()
+    assert report.ok, report.violations

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -17,33 +18,43 @@ from payouts.models import PayoutAccount
 from wallet.ledger import Posting, ledger_account_for_user, ledger_system_account, ledger_transaction_post
 from wallet.models import Asset, LedgerTransaction, SystemAccount
 
-from ..conftest import otp_login
+from ..conftest import fresh_totp_code, otp_login
 
 
 @pytest.fixture
-def earn(make_user: Callable[..., User]) -> Callable[..., None]:
-    """``earn(creator, diamonds, days_ago=10)``: a fan gifts that many coins (1 coin = 1 diamond) that long ago."""
+def earn(make_user: Callable[..., User]) -> Callable[..., list[User]]:
+    """``earn(creator, diamonds, days_ago=10, fans=4, fan_age_days=60)``: that many fans, each with an account
+    ``fan_age_days`` old, gift the creator ``diamonds`` coins between them (1 coin = 1 diamond) ``days_ago``."""
     counter = {"n": 0}
 
-    def earn(creator: CreatorProfile, diamonds: int, days_ago: int = 10) -> None:
-        counter["n"] += 1
-        fan = make_user(f"fan{counter['n']}-{creator.handle}@example.com")
-        ledger_transaction_post(
-            kind="adjustment",
-            idempotency_key=f"fan-coins-{fan.pk}",
-            postings=[
-                Posting(ledger_account_for_user(user=fan, asset=Asset.COIN), diamonds),
-                Posting(ledger_system_account(code=SystemAccount.ADJUSTMENT, asset=Asset.COIN), -diamonds),
-            ],
-        )
-        gift = Gift.objects.create(
-            slug=f"g{counter['n']}-{creator.handle}", name="Big gift", coin_cost=diamonds, artwork="gifts/lion.svg"
-        )
-        sent = gift_send(sender=fan, creator=creator, gift=gift, now=timezone.now() - timedelta(days=days_ago))
-        # The gift happened ``days_ago``: so did its ledger transaction (test scaffolding only).
-        LedgerTransaction.objects.filter(reference_id=str(sent.public_id)).update(
-            created_at=timezone.now() - timedelta(days=days_ago)
-        )
+    def earn(
+        creator: CreatorProfile, diamonds: int, days_ago: int = 10, fans: int = 4, fan_age_days: int = 60
+    ) -> list[User]:
+        made = []
+        fans = max(1, min(fans, diamonds))
+        for i in range(fans):
+            counter["n"] += 1
+            share = diamonds // fans + (diamonds % fans if i == 0 else 0)
+            fan = make_user(f"fan{counter['n']}-{creator.handle}@example.com")
+            User.objects.filter(pk=fan.pk).update(date_joined=timezone.now() - timedelta(days=fan_age_days))
+            ledger_transaction_post(
+                kind="adjustment",
+                idempotency_key=f"fan-coins-{fan.pk}",
+                postings=[
+                    Posting(ledger_account_for_user(user=fan, asset=Asset.COIN), share),
+                    Posting(ledger_system_account(code=SystemAccount.ADJUSTMENT, asset=Asset.COIN), -share),
+                ],
+            )
+            gift = Gift.objects.create(
+                slug=f"g{counter['n']}-{creator.handle}", name="Big gift", coin_cost=share, artwork="gifts/lion.svg"
+            )
+            sent = gift_send(sender=fan, creator=creator, gift=gift, now=timezone.now() - timedelta(days=days_ago))
+            # The gift happened ``days_ago``: so did its ledger transaction (test scaffolding only).
+            LedgerTransaction.objects.filter(reference_id=str(sent.public_id)).update(
+                created_at=timezone.now() - timedelta(days=days_ago)
+            )
+            made.append(fan)
+        return made
 
     return earn
 
@@ -76,3 +87,14 @@ def payee_client(client: Client, payee) -> Client:
 
 def young(days: int = 15) -> datetime.date:
     return datetime.date(timezone.now().year - days, 1, 1)
+
+
+@pytest.fixture
+def admin_client_otp(make_user: Callable[..., User], enable_2fa: Callable[..., Any]) -> Client:
+    """A second browser: an OTP-verified superuser in the admin."""
+    staff = make_user("boss@example.com", is_staff=True, is_superuser=True)
+    device, _ = enable_2fa(staff)
+    browser = Client()
+    response = otp_login(browser, staff.email, fresh_totp_code(device))
+    assert response.status_code == 302
+    return browser
