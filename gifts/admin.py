@@ -1,10 +1,13 @@
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from .models import (
     ChatMessage,
+    CreatorGiftReview,
     Event,
     Gift,
     GiftSend,
@@ -45,8 +48,8 @@ class LiveSessionAdmin(admin.ModelAdmin):
 class GiftSendAdmin(admin.ModelAdmin):
     """Read-only: a gift is a ledger transaction; it is never edited."""
 
-    list_display = ["created_at", "sender", "creator", "gift", "quantity", "coins", "visibility", "status"]
-    list_filter = ["status", "visibility"]
+    list_display = ["created_at", "sender", "creator", "gift", "quantity", "coins", "visibility", "status", "flagged"]
+    list_filter = ["status", "visibility", "flagged"]
     list_select_related = ["sender", "creator", "gift"]
     search_fields = ["sender__email", "creator__handle"]
 
@@ -106,6 +109,10 @@ class SubscriptionPlanAdmin(admin.ModelAdmin):
     list_select_related = ["creator"]
     raw_id_fields = ["creator"]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # A price change goes through ``subscription_plan_set`` (the creator's plan page): subscribers agree to raises.
+        return ["coins_per_month"] if obj is not None else []
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
@@ -122,3 +129,41 @@ class SubscriptionAdmin(ReadOnlyAdmin):
 class SubscriptionPeriodAdmin(ReadOnlyAdmin):
     list_display = ["subscription", "period_start", "period_end", "coins", "diamonds", "renewal"]
     list_select_related = ["subscription"]
+
+
+class ReviewOpenFilter(admin.SimpleListFilter):
+    title = "review"
+    parameter_name = "open"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "To review"), ("no", "Cleared")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        from django.db.models import F, Q
+
+        cleared = Q(cleared_at__isnull=False, cleared_at__gte=F("listed_at"))
+        if self.value() == "yes":
+            return queryset.exclude(cleared)
+        if self.value() == "no":
+            return queryset.filter(cleared)
+        return queryset
+
+
+@admin.register(CreatorGiftReview)
+class CreatorGiftReviewAdmin(ReadOnlyAdmin):
+    """The staff review list: creators whom new accounts gifted faster than the velocity limits allow."""
+
+    list_display = ["creator", "reason", "listed_at", "cleared_at", "cleared_by"]
+    list_filter = [ReviewOpenFilter]
+    list_select_related = ["creator", "cleared_by"]
+    search_fields = ["creator__handle"]
+    actions = ["clear_reviews"]
+
+    @admin.action(description="Clear: reviewed, gifts from new accounts may go on (audited)")
+    def clear_reviews(self, request: HttpRequest, queryset: QuerySet[CreatorGiftReview]) -> None:
+        from .sending.velocity import creator_gift_review_clear
+
+        now = timezone.now()
+        for review in queryset.order_by("pk"):
+            creator_gift_review_clear(review=review, by=request.user, now=now)  # type: ignore[arg-type]
+        messages.success(request, f"Cleared {queryset.count()} creator(s).")

@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 
 from accounts.models import GiftVisibility
+from coinshop.http import int_or_none
 
 from .models import Gift
 
@@ -51,6 +52,16 @@ class ChatForm(forms.Form):
     sticker = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
+class GiftChoicesField(forms.ModelMultipleChoiceField):
+    """Gifts ticked by id: an id that is no id of ours (2**63, "-1", "x") is a gift not in the catalog, in words,
+    before the database is asked (SQLite cannot even hold 2**63)."""
+
+    def _check_values(self, value: object) -> object:
+        if isinstance(value, list | tuple) and any(int_or_none(str(v)) is None for v in value):
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super()._check_values(value)
+
+
 class SubscriptionPlanForm(forms.Form):
     name = forms.CharField(label="Name of the subscription", max_length=60, initial="Supporter")
     coins_per_month = forms.IntegerField(
@@ -60,7 +71,7 @@ class SubscriptionPlanForm(forms.Form):
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     active = forms.BooleanField(label="Offer this subscription", required=False, initial=True)
-    subscriber_gifts = forms.ModelMultipleChoiceField(
+    subscriber_gifts = GiftChoicesField(
         label="Gifts for your subscribers only",
         queryset=Gift.objects.filter(active=True, subscriber_only=False).order_by("coin_cost", "sort_order"),
         required=False,
@@ -68,3 +79,9 @@ class SubscriptionPlanForm(forms.Form):
         help_text="On your page and in your live rooms only your subscribers can send the gifts you tick.",
         error_messages={"invalid_choice": "That gift is not in the catalog any more: pick again."},
     )
+
+
+class SubscriptionPriceAcceptForm(forms.Form):
+    """The price the subscriber saw and accepts (refused if the offer changed since)."""
+
+    coins = forms.IntegerField(min_value=1, max_value=2**31 - 1, widget=forms.HiddenInput)

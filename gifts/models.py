@@ -3,7 +3,7 @@
 from .catalog.models import Event, Gift
 from .chat.models import ChatMessage
 from .live.models import GiftGoal, GoalKind, LiveSession, StreamKey
-from .sending.models import GiftSend, GiftSendStatus
+from .sending.models import CreatorGiftReview, GiftSend, GiftSendStatus
 from .shop.models import EffectStyle, Ownership, ShopItem, ShopItemKind
 from .subscriptions.models import (
     Subscription,
@@ -15,6 +15,7 @@ from .subscriptions.models import (
 
 __all__ = [
     "ChatMessage",
+    "CreatorGiftReview",
     "EffectStyle",
     "Event",
     "Gift",

@@ -6,7 +6,7 @@ from celery import shared_task
 from django.db import transaction
 
 from .sending.services import gift_sends_finalize
-from .subscriptions.renewals import subscription_reminders_send, subscription_renew
+from .subscriptions.renewals import subscription_email_send, subscription_reminders_send, subscription_renew
 from .subscriptions.selectors import subscriptions_due_ids
 
 
@@ -40,3 +40,16 @@ def subscription_renew_task(subscription_id: int) -> str:
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def subscription_reminders_send_task() -> int:
     return subscription_reminders_send()
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(Exception,),
+    retry_backoff=30,
+    retry_backoff_max=600,
+    max_retries=8,
+)
+def subscription_email_task(subscription_id: int, kind: str, base_url: str = "") -> None:
+    """A subscription email ("lapsed", "price_raised"): a failure (the mail server, a bad address) is retried."""
+    subscription_email_send(subscription_id=subscription_id, kind=kind, base_url=base_url)

@@ -11,8 +11,8 @@ urlpatterns = [
     path("live/start/", room_views.live_start, name="live_start"),
     path("live/setup/", live_views.stream_setup, name="stream_setup"),
     path("live/ingest/publish", live_views.ingest_publish, name="ingest_publish"),
-    path("overlay/<str:token>/", live_views.overlay, name="overlay"),
-    path("overlay/<str:token>/state.json", live_views.overlay_state, name="overlay_state"),
+    path("overlay/<token:token>/", live_views.overlay, name="overlay"),
+    path("overlay/<token:token>/state.json", live_views.overlay_state, name="overlay_state"),
     path("live/ingest/publish-done", live_views.ingest_publish_done, name="ingest_publish_done"),
     path("live/<int:session_id>/", room_views.live_room, name="live_room"),
     path("live/<int:session_id>/feed.json", room_views.live_feed, name="live_feed"),
@@ -28,8 +28,11 @@ urlpatterns = [
     path("inventory/effect/", shop_views.effect_arm, name="effect_arm"),
     path("subscriptions/", subscription_views.subscription_list, name="subscriptions"),
     path("subscriptions/plan/", subscription_views.subscription_plan, name="subscription_plan"),
-    path("@<str:handle>/gift/", sending_views.gift_send, name="gift_send"),
-    path("@<str:handle>/subscribe/", subscription_views.subscribe, name="subscribe"),
-    path("@<str:handle>/subscription/cancel/", subscription_views.subscription_cancel, name="subscription_cancel"),
-    path("@<str:handle>/subscription/resume/", subscription_views.subscription_resume, name="subscription_resume"),
+    path(
+        "subscriptions/<int:subscription_id>/price/", subscription_views.subscription_price, name="subscription_price"
+    ),
+    path("@<handle:handle>/gift/", sending_views.gift_send, name="gift_send"),
+    path("@<handle:handle>/subscribe/", subscription_views.subscribe, name="subscribe"),
+    path("@<handle:handle>/subscription/cancel/", subscription_views.subscription_cancel, name="subscription_cancel"),
+    path("@<handle:handle>/subscription/resume/", subscription_views.subscription_resume, name="subscription_resume"),
 ]

@@ -41,7 +41,7 @@ from . import selectors, services
 from .forms import VideoUploadForm
 from .models import Video
 
-RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+RANGE = re.compile(r"^bytes=(\d{0,18})-(\d{0,18})$", re.ASCII)  # ASCII digits only, at most 18
 CHUNK = 64 * 1024
 
 

@@ -38,6 +38,11 @@ class GiftSend(models.Model):
     )
     status = models.CharField(max_length=10, choices=GiftSendStatus.choices, default=GiftSendStatus.FINAL)
     undo_until = models.DateTimeField(null=True, blank=True)
+    flagged = models.BooleanField(
+        default=False,
+        help_text="Sent by a fresh account to a fresh creator (``gifts.sending.velocity``): payouts hold such diamonds "
+        "for review instead of approving them automatically.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
 
     class Meta:
@@ -59,3 +64,29 @@ class GiftSend(models.Model):
     @property
     def is_anonymous(self) -> bool:
         return self.visibility == GiftVisibility.ANONYMOUS
+
+
+class CreatorGiftReview(models.Model):
+    """A creator on the staff review list: fresh accounts sent them gifts faster than the velocity limits allow
+    (``gifts.sending.velocity``). One row per creator; listed again, the same row opens again. Staff clear it
+    (audited) once they have looked; gifts from fresh accounts then count again from that moment."""
+
+    creator = models.OneToOneField(CreatorProfile, on_delete=models.PROTECT, related_name="gift_review")
+    reason = models.CharField(max_length=255)
+    listed_at = models.DateTimeField(default=timezone.now)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-listed_at"]
+        verbose_name = "creator on the gift review list"
+        verbose_name_plural = "creators on the gift review list"
+
+    def __str__(self) -> str:
+        return f"@{self.creator_id} ({'cleared' if self.is_cleared else 'to review'})"
+
+    @property
+    def is_cleared(self) -> bool:
+        return self.cleared_at is not None and self.cleared_at >= self.listed_at

@@ -38,6 +38,7 @@ from ..shop.services import shop_effect_consume
 from ..subscriptions.selectors import subscriber_is_current
 from .leaderboards import leaderboard_version_key
 from .models import GiftSend, GiftSendStatus
+from .velocity import VelocityExceeded, creator_gift_review_list, gift_is_flagged, gift_velocity_check
 
 
 class GiftRefused(ValidationError):
@@ -96,6 +97,7 @@ def gift_send(
         raise GiftRefused(f"The {gift.name} gift is for {creator.display_name}'s subscribers. Subscribe to send it.")
     if live_session is not None and (live_session.creator_id != creator.pk or not live_session.is_live):
         raise GiftRefused("This live stream has ended.")
+    flagged = gift_is_flagged(sender=sender, creator=creator, now=now)
     diamonds = gift_diamonds_for(coins=coins)
     public_id = idempotency_key or uuid.uuid4()
     large = coins >= settings.GIFT_UNDO_MIN_COINS
@@ -120,6 +122,7 @@ def gift_send(
                 effect=effect if live_session is not None else None,
                 status=GiftSendStatus.UNDOABLE if large else GiftSendStatus.FINAL,
                 undo_until=now + timedelta(seconds=settings.GIFT_UNDO_SECONDS) if large else None,
+                flagged=flagged,
                 created_at=now,
             )
             ledger_transaction_post(
@@ -134,6 +137,15 @@ def gift_send(
                 reference=("gift_send", public_id),
                 memo=f"{quantity} x {gift.name} to @{creator.handle}",
             )
+            if flagged:
+                gift_velocity_check(creator=creator, coins=coins, now=now)
+    except VelocityExceeded as exc:  # nothing of this gift was written; the creator goes on the review list
+        creator_gift_review_list(creator=creator, reason=exc.reason, now=now)
+        raise GiftRefused(
+            f"{creator.display_name} is getting gifts from new accounts very fast, so gifts from new accounts are "
+            "paused while our team takes a look. Please try again later.",
+            code="velocity",
+        ) from exc
     except InsufficientFunds as exc:
         raise GiftRefused(
             f"Not enough coins: this gift costs {coins:,} coin{'s' if coins != 1 else ''}. Recharge to send it.",
@@ -141,8 +153,10 @@ def gift_send(
         ) from exc
     except IntegrityError:
         existing = GiftSend.objects.filter(public_id=public_id, sender=sender).first()
-        if existing is None:
-            raise
+        if existing is None:  # the key is someone else's (a copied form): nothing was written
+            raise GiftRefused(
+                "This gift form has expired. Reload the page and send the gift again.", code="key_taken"
+            ) from None
         return existing  # the same form submitted twice: it was sent once
     leaderboards_changed(creator_id=creator.pk)
     if live_session is not None:

@@ -22,7 +22,7 @@ from coinshop.http import int_or_none, next_url, request_user, wants_json
 from wallet.selectors import wallet_balance_get
 
 from ..catalog.models import Gift
-from ..catalog.selectors import gift_get, gift_panel, rates
+from ..catalog.selectors import diamonds_value, gift_get, gift_panel, rates
 from ..forms import GiftSendForm
 from ..live.selectors import live_session_get
 from ..shop.selectors import effect_armed_get
@@ -171,6 +171,8 @@ def gifts_received(request: HttpRequest) -> HttpResponse:
     if creator is None:
         return redirect("creator_become")
     page = Paginator(gifts_received_list(creator=creator), 25).get_page(request.GET.get("page"))
+    for send in page.object_list:
+        send.diamonds_value = diamonds_value(diamonds=send.diamonds)  # type: ignore[attr-defined]
     from wallet.models import Asset
 
     return render(

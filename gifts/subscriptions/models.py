@@ -60,6 +60,15 @@ class Subscription(models.Model):
         null=True, blank=True, help_text="The renewal date the three-days-before email was sent for."
     )
     lapse_reason = models.CharField(max_length=255, blank=True)
+    coins_per_month = models.PositiveIntegerField(
+        help_text="The price the subscriber agreed to: every renewal charges this, whatever the plan says now."
+    )
+    price_offer_coins = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="A raised price the subscriber was asked to accept; unaccepted at the renewal, the subscription "
+        "ends with the period.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -74,6 +83,11 @@ class Subscription(models.Model):
                 condition=Q(status="active", next_renewal_at__isnull=False)
                 | (~Q(status="active") & Q(next_renewal_at__isnull=True)),
                 name="subscription_renews_only_when_active",
+            ),
+            models.CheckConstraint(condition=Q(coins_per_month__gt=0), name="subscription_agreed_price_positive"),
+            models.CheckConstraint(
+                condition=Q(price_offer_coins__isnull=True) | Q(price_offer_coins__gt=F("coins_per_month")),
+                name="subscription_offer_is_a_raise",
             ),
         ]
         indexes = [models.Index(fields=["status", "next_renewal_at"])]

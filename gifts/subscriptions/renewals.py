@@ -1,4 +1,8 @@
-"""Monthly renewals (Celery beat), the reminder before them, and lapsing with one email."""
+"""Monthly renewals (Celery beat), the reminder before them, and lapsing with one email.
+
+A renewal charges the price the subscriber agreed to (``Subscription.coins_per_month``); a raise they did not accept
+ends the subscription with its period. Emails: a reminder is marked sent only once it went out, and one that fails
+is tried again by the next run without stopping the others; the other emails go through a task that retries."""
 
 from __future__ import annotations
 
@@ -10,8 +14,10 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
+from coinshop.celery import task_enqueue
 from wallet.selectors import wallet_balance_get
 from wallet.services import (
     InsufficientFunds,
@@ -28,12 +34,19 @@ logger = logging.getLogger(__name__)
 def _renewal_problem(subscription: Subscription, now: datetime) -> str | None:
     plan = subscription.plan
     creator = plan.creator
+    if subscription.price_offer_coins is not None:
+        return (
+            f"{creator.display_name} raised the price to {subscription.price_offer_coins:,} coins a month and you "
+            "did not accept it, so the subscription ended with the month you paid for."
+        )
     if not plan.active:
         return f"{creator.display_name} no longer offers a subscription."
     if not creator.user.is_active or creator.user.is_deleted:
         return f"{creator.display_name}'s account is closed."
     try:
-        spend_check(user=subscription.subscriber, coins=plan.coins_per_month, recipient_id=creator.user_id, now=now)
+        spend_check(
+            user=subscription.subscriber, coins=subscription.coins_per_month, recipient_id=creator.user_id, now=now
+        )
     except SpendRefused as refused:
         return refused.messages[0]
     return None
@@ -67,7 +80,7 @@ def subscription_renew(*, subscription_id: int, now: datetime | None = None) -> 
             try:
                 period = _period_pay(subscription=subscription, period_start=period_start, renewal=True, now=now)
             except InsufficientFunds:
-                coins = subscription.plan.coins_per_month
+                coins = subscription.coins_per_month
                 problem = f"Not enough coins: the renewal costs {coins:,} coins."
         if period is None:
             subscription.status = SubscriptionStatus.LAPSED
@@ -75,7 +88,9 @@ def subscription_renew(*, subscription_id: int, now: datetime | None = None) -> 
             subscription.lapse_reason = (problem or "")[:255]
             subscription.save(update_fields=["status", "next_renewal_at", "lapse_reason", "updated_at"])
             leaderboards_changed(creator_id=subscription.plan.creator_id)
-            transaction.on_commit(lambda: _lapsed_email_send(subscription_id=subscription_id))
+            transaction.on_commit(
+                lambda: task_enqueue("gifts.tasks.subscription_email_task", subscription_id, "lapsed"), robust=True
+            )
             return "lapsed"
         subscription.current_period_start = period.period_start
         subscription.current_period_end = period.period_end
@@ -85,7 +100,10 @@ def subscription_renew(*, subscription_id: int, now: datetime | None = None) -> 
 
 
 def subscription_reminders_send(*, now: datetime | None = None) -> int:
-    """Email every active subscriber whose renewal is at most ``SUBSCRIPTION_REMINDER_DAYS`` away, once per renewal."""
+    """Email every active subscriber whose renewal is at most ``SUBSCRIPTION_REMINDER_DAYS`` away, once per renewal.
+
+    Each reminder is marked sent only after it went out (in one transaction with the row locked, so two runs do not
+    both send it); one that fails is logged, left unmarked for the next run, and the batch goes on."""
     now = now or timezone.now()
     due = Subscription.objects.filter(
         status=SubscriptionStatus.ACTIVE,
@@ -93,16 +111,38 @@ def subscription_reminders_send(*, now: datetime | None = None) -> int:
         next_renewal_at__lte=now + timedelta(days=settings.SUBSCRIPTION_REMINDER_DAYS),
     ).exclude(reminder_sent_for=F("next_renewal_at"))
     sent = 0
-    for pk, renewal_at in due.values_list("pk", "next_renewal_at"):
-        claimed = (
-            Subscription.objects.filter(pk=pk, status=SubscriptionStatus.ACTIVE, next_renewal_at=renewal_at)
-            .exclude(reminder_sent_for=renewal_at)
-            .update(reminder_sent_for=renewal_at)
-        )
-        if claimed:  # this run, and no other, sends it
-            _reminder_email_send(subscription_id=pk)
-            sent += 1
+    for pk, renewal_at in list(due.values_list("pk", "next_renewal_at")):
+        try:
+            sent += _reminder_send_once(subscription_id=pk, renewal_at=renewal_at)
+        except Exception:  # one failed email never stops the batch: the next run tries it again
+            logger.exception("Subscription reminder for subscription %s failed; the next run retries it", pk)
     return sent
+
+
+def _reminder_send_once(*, subscription_id: int, renewal_at: datetime) -> int:
+    with transaction.atomic():
+        subscription = (
+            Subscription.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk=subscription_id, status=SubscriptionStatus.ACTIVE, next_renewal_at=renewal_at)
+            .exclude(reminder_sent_for=renewal_at)
+            .first()
+        )
+        if subscription is None:  # sent by another run meanwhile, or no longer due
+            return 0
+        _reminder_email_send(subscription_id=subscription_id)  # raises: rolled back, not marked sent
+        subscription.reminder_sent_for = renewal_at
+        subscription.save(update_fields=["reminder_sent_for", "updated_at"])
+    return 1
+
+
+def subscription_email_send(*, subscription_id: int, kind: str, base_url: str = "") -> None:
+    """Send one subscription email (the task ``subscription_email_task`` retries it when it fails)."""
+    if kind == "lapsed":
+        _lapsed_email_send(subscription_id=subscription_id)
+    elif kind == "price_raised":
+        _price_raised_email_send(subscription_id=subscription_id, base_url=base_url)
+    else:
+        raise ValueError(f"no subscription email {kind!r}")
 
 
 def _email(subscription: Subscription, template: str, subject: str, **extra: object) -> None:
@@ -118,7 +158,7 @@ def _email(subscription: Subscription, template: str, subject: str, **extra: obj
         **extra,
     }
     send_mail(
-        subject=subject,
+        subject=" ".join(subject.split()),  # a header is one line, whatever a display name holds
         message=render_to_string(f"emails/{template}.txt", context),
         html_message=render_to_string(f"emails/{template}.html", context),
         from_email=None,
@@ -140,3 +180,17 @@ def _lapsed_email_send(*, subscription_id: int) -> None:
     subscription = _subscription_for_email(subscription_id)
     name = subscription.plan.creator.display_name
     _email(subscription, "subscription_lapsed", f"[Coinshop] Your subscription to {name} has lapsed")
+
+
+def _price_raised_email_send(*, subscription_id: int, base_url: str) -> None:
+    subscription = _subscription_for_email(subscription_id)
+    if subscription.price_offer_coins is None:  # accepted, or the price came down again, before this went out
+        return
+    name = subscription.plan.creator.display_name
+    accept_url = base_url + reverse("subscription_price", args=[subscription.pk])
+    _email(
+        subscription,
+        "subscription_price_raised",
+        f"[Coinshop] {name} raised the price of your subscription: accept it to keep it",
+        accept_url=accept_url,
+    )

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import CreatorProfile, User
+from coinshop.celery import task_enqueue
 from wallet.models import Asset, SystemAccount, TransactionKind
 from wallet.services import (
     InsufficientFunds,
@@ -64,10 +65,14 @@ def subscription_plan_set(
     active: bool = True,
     name: str = "",
     subscriber_gifts: Iterable[Gift] | None = None,
+    base_url: str = "",
+    now: datetime | None = None,
 ) -> SubscriptionPlan:
     """Offer (or change, or stop offering) the creator's monthly subscription. A new price applies to new
-    subscribers at once and to current ones from their next renewal, which the reminder email announces.
-    ``subscriber_gifts``: the gifts only subscribers may send this creator (None: leave them as they are)."""
+    subscribers at once. Current subscribers renew at the price they agreed to: a lower price applies to them at
+    once; a higher one only once each accepts it (an email asks, ``subscription_price_accept``), and a subscription
+    whose raise is not accepted by its renewal ends with its period. ``base_url``: this site's address, for the
+    email's link. ``subscriber_gifts``: the gifts only subscribers may send this creator (None: leave them)."""
     if type(coins_per_month) is not int or not 1 <= coins_per_month <= settings.SUBSCRIPTION_MAX_COINS:
         raise SubscriptionRefused(f"Choose a monthly price from 1 to {settings.SUBSCRIPTION_MAX_COINS:,} coins.")
     if not creator.user.is_adult:
@@ -82,7 +87,58 @@ def subscription_plan_set(
         )
         if gifts is not None:
             plan.subscriber_gifts.set(gifts)
+        _current_subscribers_reprice(plan=plan, base_url=base_url, now=now or timezone.now())
     return plan
+
+
+def _current_subscribers_reprice(*, plan: SubscriptionPlan, base_url: str, now: datetime) -> None:
+    """The plan's price is now ``plan.coins_per_month``: a cut (or a raise taken back) applies at once to every
+    current subscriber; a raise is offered to those who pay less, each emailed once per new price."""
+    price = plan.coins_per_month
+    current = Subscription.objects.filter(subscription_current_q(now), plan=plan)
+    current.filter(coins_per_month__gte=price).update(coins_per_month=price, price_offer_coins=None, updated_at=now)
+    current.filter(coins_per_month__lt=price, price_offer_coins__gt=price).update(
+        price_offer_coins=price, updated_at=now
+    )
+    asked = list(
+        current.filter(coins_per_month__lt=price)
+        .filter(Q(price_offer_coins__isnull=True) | Q(price_offer_coins__lt=price))
+        .values_list("pk", flat=True)
+    )
+    Subscription.objects.filter(pk__in=asked).update(price_offer_coins=price, updated_at=now)
+    for subscription_id in asked:
+        transaction.on_commit(
+            lambda pk=subscription_id: task_enqueue(  # type: ignore[misc]
+                "gifts.tasks.subscription_email_task", pk, "price_raised", base_url
+            ),
+            robust=True,
+        )
+
+
+def subscription_price_accept(*, subscription: Subscription, by: User, coins: object) -> Subscription:
+    """The subscriber accepts the raised price they were offered (``coins``: the price the page showed them):
+    renewals charge it from now on. Refused, with nothing written, when the offer is gone or no longer that price."""
+    with transaction.atomic():
+        subscription = Subscription.objects.select_for_update().select_related("plan").get(pk=subscription.pk)
+        if subscription.subscriber_id != by.pk:
+            raise SubscriptionRefused("Only the subscriber can accept a new price.")
+        offer = subscription.price_offer_coins
+        if offer is None:
+            raise SubscriptionRefused(
+                f"There is no new price to accept: your subscription renews at {subscription.coins_per_month:,} "
+                "coins a month.",
+                code="no_offer",
+            )
+        if coins != offer:
+            raise SubscriptionRefused(
+                f"The price changed while you were reading: it is now {offer:,} coins a month. Look again before "
+                "you accept.",
+                code="changed",
+            )
+        subscription.coins_per_month = offer
+        subscription.price_offer_coins = None
+        subscription.save(update_fields=["coins_per_month", "price_offer_coins", "updated_at"])
+    return subscription
 
 
 def _period_pay(
@@ -93,7 +149,7 @@ def _period_pay(
     Raises ``InsufficientFunds`` (and writes nothing) when the subscriber's coins are short.
     """
     plan = subscription.plan
-    coins = plan.coins_per_month
+    coins = subscription.coins_per_month  # the price the subscriber agreed to, never the plan's newer one
     diamonds = gift_diamonds_for(coins=coins)
     with transaction.atomic():
         period = SubscriptionPeriod.objects.create(
@@ -163,6 +219,7 @@ def subscription_start(*, subscriber: User, creator: CreatorProfile, now: dateti
                     current_period_start=now,
                     current_period_end=end,
                     next_renewal_at=end,
+                    coins_per_month=plan.coins_per_month,
                     created_at=now,
                 )
             else:
@@ -171,6 +228,8 @@ def subscription_start(*, subscriber: User, creator: CreatorProfile, now: dateti
                 subscription.current_period_end = end
                 subscription.next_renewal_at = end
                 subscription.lapse_reason = ""
+                subscription.coins_per_month = plan.coins_per_month  # a new month: today's price, agreed now
+                subscription.price_offer_coins = None
                 subscription.save()
             _period_pay(subscription=subscription, period_start=now, renewal=False, now=now)
             leaderboards_changed(creator_id=creator.pk)  # the subscriber badge

@@ -8,15 +8,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.models import CreatorProfile
 from accounts.selectors import creator_get_by_handle, creator_get_for_user
 from coinshop.http import next_url, request_user
 
-from ..forms import SubscriptionPlanForm
+from ..forms import SubscriptionPlanForm, SubscriptionPriceAcceptForm
 from . import selectors, services
+from .models import Subscription
 from .selectors import subscriber_count, subscription_get, subscription_plan_get
 from .services import day_text, subscription_plan_set, subscription_start
 
@@ -41,7 +42,7 @@ def subscribe(request: HttpRequest, handle: str) -> HttpResponse:
         messages.success(
             request,
             f"You subscribe to {creator.display_name}. Next renewal: {day_text(subscription.current_period_end)} "
-            f"({subscription.plan.coins_per_month:,} coins).",
+            f"({subscription.coins_per_month:,} coins).",
         )
     return HttpResponseRedirect(next_url(request, creator.get_absolute_url()))
 
@@ -81,7 +82,7 @@ def subscription_resume(request: HttpRequest, handle: str) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     else:
-        coins = subscription.plan.coins_per_month
+        coins = subscription.coins_per_month
         paid = "" if subscription.current_period_end == paid_until else f" {coins:,} coins paid for a new month."
         messages.success(
             request,
@@ -127,6 +128,7 @@ def subscription_plan(request: HttpRequest) -> HttpResponse:
                 active=form.cleaned_data["active"],
                 name=form.cleaned_data["name"],
                 subscriber_gifts=form.cleaned_data["subscriber_gifts"],
+                base_url=request.build_absolute_uri("/")[:-1],
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -145,4 +147,37 @@ def subscription_plan(request: HttpRequest) -> HttpResponse:
             "reminder_days": settings.SUBSCRIPTION_REMINDER_DAYS,
         },
         status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def subscription_price(request: HttpRequest, subscription_id: int) -> HttpResponse:
+    """The link in the price-raise email: what changes, and a button to accept the new price (POST)."""
+    subscription = get_object_or_404(
+        Subscription.objects.select_related("plan", "plan__creator"), pk=subscription_id, subscriber=request.user
+    )
+    creator = subscription.plan.creator
+    form = SubscriptionPriceAcceptForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                subscription = services.subscription_price_accept(
+                    subscription=subscription, by=request_user(request), coins=form.cleaned_data["coins"]
+                )
+            except ValidationError as exc:
+                messages.error(request, exc.messages[0])
+            else:
+                messages.success(
+                    request,
+                    f"You accepted the new price: your subscription to {creator.display_name} renews on "
+                    f"{day_text(subscription.current_period_end)} for {subscription.coins_per_month:,} coins.",
+                )
+                return redirect("subscriptions")
+        else:
+            messages.error(request, "Something went wrong with that form: look at the price again and accept it.")
+        subscription.refresh_from_db()
+    return render(
+        request,
+        "gifts/subscription_price.html",
+        {"subscription": subscription, "creator": creator, "renews_on": day_text(subscription.current_period_end)},
     )

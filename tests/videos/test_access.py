@@ -127,3 +127,11 @@ def test_the_creator_page_lists_ready_videos_with_a_lock_for_non_subscribers(cli
     page = client.get("/@vera/").content.decode()
     assert f"/v/{locked_video.public_id}/poster.jpg" in page
     assert "🔒" not in page
+
+
+@pytest.mark.parametrize("odd", ["bytes=" + "9" * 5000 + "-", "bytes=٣-", "bytes=-" + "9" * 30, "bytes=²-"])
+def test_an_odd_byte_range_is_no_error(client, creator, make_video, odd):
+    """Issue 12: a Range header of 5,000 digits (``int`` refuses over 4,300) or of non-ASCII digits is ignored."""
+    video = make_video(creator)
+    response = client.get(_urls(video)["file"], HTTP_RANGE=odd)
+    assert response.status_code == 200
