@@ -28,6 +28,13 @@ class SignupExtraForm(forms.Form):
         error_messages={"invalid": "Enter your date of birth as a real date (YYYY-MM-DD)."},
     )
 
+    show_publicly = forms.BooleanField(
+        label="Show my name on leaderboards and next to my gifts",
+        required=False,
+        help_text="Off unless you tick it: your gifts are anonymous and you are not on leaderboards. "
+        "You can change this any time in your preferences.",
+    )
+
     def clean_date_of_birth(self) -> datetime.date:
         dob: datetime.date = self.cleaned_data["date_of_birth"]
         today = timezone.localdate()
@@ -38,7 +45,11 @@ class SignupExtraForm(forms.Form):
         return dob
 
     def signup(self, request: HttpRequest, user: User) -> None:
-        services.user_signup_details_set(user=user, date_of_birth=self.cleaned_data["date_of_birth"])
+        services.user_signup_details_set(
+            user=user,
+            date_of_birth=self.cleaned_data["date_of_birth"],
+            show_publicly=self.cleaned_data.get("show_publicly", False),
+        )
 
 
 class OTPCodeForm(forms.Form):
@@ -64,10 +75,15 @@ class PreferencesForm(forms.Form):
         help_text="Shown next to your public gifts and on leaderboards. Never your email.",
     )
     default_gift_visibility = forms.ChoiceField(
-        label="Default gift visibility", choices=GiftVisibility.choices, widget=forms.RadioSelect
+        label="Default gift visibility",
+        choices=GiftVisibility.choices,
+        widget=forms.RadioSelect,
+        help_text="Anonymous unless you choose otherwise: others see “Anonymous” instead of your name.",
     )
     show_on_leaderboards = forms.BooleanField(
-        label="Show my name on leaderboards", required=False, help_text="When off, you appear as Anonymous."
+        label="Show my name on leaderboards",
+        required=False,
+        help_text="Off unless you turn it on: you are left off leaderboards (your gifts still count for the creator).",
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -10,6 +11,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+
+from .names import name_skeleton
 
 
 class CoinshopUserManager(UserManager["User"]):
@@ -44,10 +47,12 @@ class User(AbstractUser):
     last_name = None  # type: ignore[assignment]
     email = models.EmailField("email address", unique=True)
     date_of_birth = models.DateField(null=True, blank=True)
+    # Private by default (opt-in): a new account's gifts are anonymous and it is left off leaderboards until the
+    # person chooses otherwise on the sign-up form or their preferences.
     default_gift_visibility = models.CharField(
-        max_length=10, choices=GiftVisibility.choices, default=GiftVisibility.PUBLIC
+        max_length=10, choices=GiftVisibility.choices, default=GiftVisibility.ANONYMOUS
     )
-    show_on_leaderboards = models.BooleanField(default=True)
+    show_on_leaderboards = models.BooleanField(default=False)
     nickname = models.CharField(
         max_length=40, blank=True, help_text="The name others see next to your public gifts (never your email)."
     )
@@ -110,12 +115,24 @@ class CreatorProfile(models.Model):
     avatar = models.ImageField(upload_to=avatar_upload_to, blank=True)
     accepts_gifts = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # What the handle and display name look like (``accounts.names.name_skeleton``): nobody may take a name that
+    # could pass for a creator's. Derived from the two fields on every save.
+    handle_skeleton = models.CharField(max_length=60, blank=True, editable=False, db_index=True)
+    display_name_skeleton = models.CharField(max_length=120, blank=True, editable=False, db_index=True)
 
     class Meta:
         ordering = ["handle"]
 
     def __str__(self) -> str:
         return f"@{self.handle}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.handle_skeleton = name_skeleton(self.handle)[:60]
+        self.display_name_skeleton = name_skeleton(self.display_name)[:120]
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "handle_skeleton", "display_name_skeleton"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("creator_page", kwargs={"handle": self.handle})

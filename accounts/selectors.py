@@ -70,3 +70,14 @@ def creator_search(*, query: str) -> QuerySet[CreatorProfile]:
     if query:
         creators = creators.filter(Q(display_name__icontains=query) | Q(handle__icontains=query))
     return creators.order_by("handle")
+
+
+def creator_name_lookalike_exists(*, skeleton: str, exclude_user: int | None = None) -> bool:
+    """Whether a creator's handle or display name looks like ``skeleton`` (``accounts.names.name_skeleton``); the
+    person ``exclude_user`` may of course look like themselves."""
+    if not skeleton:
+        return False
+    creators = CreatorProfile.objects.filter(Q(handle_skeleton=skeleton) | Q(display_name_skeleton=skeleton))
+    if exclude_user is not None:
+        creators = creators.exclude(user_id=exclude_user)
+    return creators.exists()

@@ -27,10 +27,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .audit import audit_record
 from .models import CreatorProfile, GiftVisibility, User
+from .names import name_characters_check, name_reserved_check, name_skeleton
 from .selectors import (
     OTP_PENDING_SESSION_KEY,
     OTP_VERIFIED_AT_SESSION_KEY,
     PUBLIC_NAMES_VERSION_KEY,
+    creator_name_lookalike_exists,
     user_backup_device_get,
     user_totp_device_get,
 )
@@ -42,9 +44,13 @@ BACKUP_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no look-alikes (0/o,
 # --- sign-up and profile ---------------------------------------------------------------------
 
 
-def user_signup_details_set(*, user: User, date_of_birth: datetime.date) -> User:
+def user_signup_details_set(*, user: User, date_of_birth: datetime.date, show_publicly: bool = False) -> User:
+    """The sign-up form's extra answers. Privacy by default: only a person who ticks "show my name" is shown on
+    leaderboards and named next to their gifts."""
     user.date_of_birth = date_of_birth
-    user.save(update_fields=["date_of_birth"])
+    user.show_on_leaderboards = show_publicly
+    user.default_gift_visibility = GiftVisibility.PUBLIC if show_publicly else GiftVisibility.ANONYMOUS
+    user.save(update_fields=["date_of_birth", "show_on_leaderboards", "default_gift_visibility"])
     return user
 
 
@@ -64,6 +70,19 @@ def public_names_changed() -> None:
     transaction.on_commit(lambda: cache.set(PUBLIC_NAMES_VERSION_KEY, uuid.uuid4().hex, timeout=None))
 
 
+def public_name_check(*, value: str, label: str, user: User, reserved: bool = True) -> None:
+    """The rule for every name shown to others (nickname, creator display name, handle): no control or
+    direction-changing characters, not a reserved name, and nothing that could pass for another creator's handle or
+    display name (``accounts.names``: case, spacing and look-alike characters do not make a name different)."""
+    name_characters_check(value, label=label)
+    if not value.strip():
+        return
+    if reserved:
+        name_reserved_check(value, label=label)
+    if creator_name_lookalike_exists(skeleton=name_skeleton(value), exclude_user=user.pk):
+        raise ValidationError(f"{label} “{value}” looks like a creator's name or handle; please choose another.")
+
+
 def user_is_email_verified(*, user: User) -> bool:
     return EmailAddress.objects.filter(user=user, verified=True, primary=True).exists()
 
@@ -73,9 +92,11 @@ def user_preferences_update(
 ) -> User:
     if default_gift_visibility not in GiftVisibility.values:
         raise ValidationError("Choose public or anonymous.")
+    nickname = nickname.strip()
+    public_name_check(value=nickname, label="The nickname", user=user)
     user.default_gift_visibility = default_gift_visibility
     user.show_on_leaderboards = show_on_leaderboards
-    user.nickname = nickname.strip()
+    user.nickname = nickname
     user.save(update_fields=["default_gift_visibility", "show_on_leaderboards", "nickname"])
     public_names_changed()
     return user
@@ -93,6 +114,8 @@ def creator_profile_create(
         raise ValidationError("You must be 18 or older to become a creator and earn diamonds.")
     if user.is_frozen:
         raise ValidationError("Your account is restricted; contact support.")
+    public_name_check(value=handle, label="The handle", user=user)
+    public_name_check(value=display_name, label="The display name", user=user)
     profile = CreatorProfile(user=user, handle=handle.lower(), display_name=display_name, bio=bio)
     if avatar is not None:
         profile.avatar = avatar  # type: ignore[assignment]
@@ -112,6 +135,7 @@ def creator_profile_update(
     """``avatar``: a new image, ``False`` to remove the current one, ``None`` to keep it. A replaced or removed
     image file is deleted from storage once the change is committed."""
     # From the database: a ModelForm has already put its cleaned values on ``profile``.
+    public_name_check(value=display_name, label="The display name", user=profile.user)
     old_avatar_name = CreatorProfile.objects.filter(pk=profile.pk).values_list("avatar", flat=True).first() or ""
     profile.display_name = display_name
     profile.bio = bio
@@ -133,7 +157,11 @@ def creator_profile_update(
 
 
 def otp_session_mark_verified(*, request: HttpRequest, device: Device) -> None:
-    """Record in the session that this person passed a code now (django-otp's login plus our timestamp)."""
+    """Record in the session that this person passed a code now (django-otp's login plus our timestamp).
+
+    The session gets a new key, as at the password step: a session id known before the code (fixation, a shared
+    computer) is worth nothing after it."""
+    request.session.cycle_key()
     django_otp.login(request, device)
     request.session[OTP_VERIFIED_AT_SESSION_KEY] = time.time()
     request.session.pop(OTP_PENDING_SESSION_KEY, None)

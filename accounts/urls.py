@@ -10,4 +10,5 @@ urlpatterns = [
     path("2fa/backup-codes/", views.otp_backup_codes, name="otp_backup_codes"),
     path("2fa/disable/", views.otp_disable, name="otp_disable"),
     path("preferences/", views.preferences, name="preferences"),
+    path("email/", views.email_manage, name="account_email"),  # before allauth's own (coinshop/urls.py)
 ]

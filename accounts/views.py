@@ -6,6 +6,7 @@ from base64 import b32encode
 
 import qrcode
 import qrcode.image.svg
+from allauth.account.views import email as allauth_email
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -141,6 +142,24 @@ def otp_disable(request: HttpRequest) -> HttpResponse:
     )
 
 
+# allauth's email page: these buttons add an address, make one primary (a change of login) or remove one.
+EMAIL_CHANGE_ACTIONS = ("action_add", "action_primary", "action_remove")
+
+
+@recent_otp_required
+def _email_change(request: HttpRequest) -> HttpResponse:
+    return allauth_email(request)
+
+
+@login_required
+def email_manage(request: HttpRequest) -> HttpResponse:
+    """allauth's email page. Adding or changing an address needs two-factor authentication passed in the last few
+    minutes, like a payout: with the session alone, an intruder could move the account to an address of theirs."""
+    if request.method == "POST" and any(action in request.POST for action in EMAIL_CHANGE_ACTIONS):
+        return _email_change(request)
+    return allauth_email(request)
+
+
 @login_required
 def preferences(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
@@ -151,10 +170,14 @@ def preferences(request: HttpRequest) -> HttpResponse:
     }
     form = PreferencesForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        services.user_preferences_update(user=user, **form.cleaned_data)
-        messages.success(request, "Your preferences are saved.")
-        return redirect("preferences")
-    return render(request, "accounts/preferences.html", {"form": form})
+        try:
+            services.user_preferences_update(user=user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error("nickname", exc)
+        else:
+            messages.success(request, "Your preferences are saved.")
+            return redirect("preferences")
+    return render(request, "accounts/preferences.html", {"form": form}, status=400 if form.errors else 200)
 
 
 @login_required
@@ -187,7 +210,16 @@ def creator_edit(request: HttpRequest) -> HttpResponse:
         return redirect("creator_become")
     form = CreatorProfileUpdateForm(request.POST or None, request.FILES or None, instance=profile)
     if request.method == "POST" and form.is_valid():
-        services.creator_profile_update(profile=profile, **form.cleaned_data)
-        messages.success(request, "Your creator profile is saved.")
-        return redirect(profile)
-    return render(request, "accounts/creator_edit.html", {"form": form, "profile": profile})
+        try:
+            services.creator_profile_update(profile=profile, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error("display_name", exc)
+        else:
+            messages.success(request, "Your creator profile is saved.")
+            return redirect(profile)
+    return render(
+        request,
+        "accounts/creator_edit.html",
+        {"form": form, "profile": profile},
+        status=400 if form.errors else 200,
+    )

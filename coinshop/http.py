@@ -41,3 +41,22 @@ def int_or_none(value: str | None) -> int | None:
     if not value or len(value) > MAX_ID_DIGITS or not (value.isascii() and value.isdecimal()):
         return None
     return int(value)
+
+
+class HandleConverter:
+    """``<handle:...>`` in a URL: a creator's handle as ``accounts.models.handle_validator`` allows it (anything else,
+    a NUL byte included, is a 404 before a query)."""
+
+    regex = "[a-z0-9][a-z0-9_-]{1,28}[a-z0-9]"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+class TokenConverter(HandleConverter):
+    """``<token:...>`` in a URL: a secret or id we issued (letters, digits, ``-`` and ``_``)."""
+
+    regex = "[A-Za-z0-9_-]{1,100}"

@@ -1,12 +1,16 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import include, path, re_path, register_converter
 from django.views.static import serve
 
 from accounts import views as account_views
 from gifts import views as gift_views
 
 from . import closing_views, views
+from .http import HandleConverter, TokenConverter
+
+register_converter(HandleConverter, "handle")  # before the apps' URLs that use them are included
+register_converter(TokenConverter, "token")
 
 urlpatterns = [
     path("", views.home, name="home"),

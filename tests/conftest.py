@@ -110,6 +110,9 @@ def make_user(db: None) -> Callable[..., User]:
     ) -> User:
         counter["n"] += 1
         email = email or f"person{counter['n']}@example.com"
+        # New accounts are private by default (tests/accounts checks it); the suite's people chose to be shown.
+        extra.setdefault("show_on_leaderboards", True)
+        extra.setdefault("default_gift_visibility", "public")
         user = User.objects.create_user(email=email, password=password, date_of_birth=date_of_birth, **extra)
         EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
         return user

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "djstripe",
+    "csp",
     "coinshop",
     "accounts",
     "wallet",
@@ -42,6 +43,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "coinshop.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -124,6 +127,35 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 
+# --- Demo mode: a public demonstration on the sandbox provider ------------------------------
+# The sandbox provider's "Pay successfully" button mints coins. A site that runs it for others must say so: DEMO_MODE
+# shows a banner on every page and turns payouts off (``payouts.services.payout_request_create``). Production settings
+# refuse the sandbox without it.
+DEMO_MODE = env.bool("DEMO_MODE", default=False)
+
+# --- Browser security headers: Content-Security-Policy (django-csp) and Permissions-Policy --------
+# No inline script, style or event handler anywhere: everything comes from /static/. Live video (hls.js) plays from
+# blob: URLs; LIVE_HLS_URL on another host, or videos in S3, add their origin through CSP_MEDIA_ORIGINS.
+CSP_MEDIA_ORIGINS: list[str] = env.list("CSP_MEDIA_ORIGINS", default=[])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "media-src": ["'self'", "blob:", *CSP_MEDIA_ORIGINS],
+        "connect-src": ["'self'", *CSP_MEDIA_ORIGINS],
+        "worker-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(self), camera=(), display-capture=(), fullscreen=(self), geolocation=(), "
+    "gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=(), browsing-topics=()"
+)
+
 # --- Auth, allauth, django-otp ------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -152,6 +184,11 @@ ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Coinshop] "
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+
+# Login rate limits count per client IP. Behind reverse proxies, say how many (nginx in front: 1), or every client
+# shares the proxy's address and a few wrong passwords lock everyone out; or name the header a trusted proxy sets.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env.str("ALLAUTH_TRUSTED_CLIENT_IP_HEADER", default="") or None
 
 OTP_TOTP_ISSUER = "Coinshop"
 OTP_TOTP_THROTTLE_FACTOR = 1
@@ -224,7 +261,9 @@ PURCHASE_EXPIRY_MINUTES = env.int("PURCHASE_EXPIRY_MINUTES", default=30)
 BUDGET_RAISE_DELAY_HOURS = 24
 WEBHOOK_TOLERANCE_SECONDS = 300
 # The sandbox provider signs its webhooks with this secret (a test-mode secret: no real money moves).
-SANDBOX_WEBHOOK_SECRET = env.str("SANDBOX_WEBHOOK_SECRET", default="whsec_sandbox_coinshop_test_mode_only")
+# The default is published in the repository: production refuses it (anyone could sign events with it).
+SANDBOX_WEBHOOK_SECRET_DEFAULT = "whsec_sandbox_coinshop_test_mode_only"  # noqa: S105
+SANDBOX_WEBHOOK_SECRET = env.str("SANDBOX_WEBHOOK_SECRET", default=SANDBOX_WEBHOOK_SECRET_DEFAULT)
 SANDBOX_DELAY_SECONDS = env.int("SANDBOX_DELAY_SECONDS", default=4)
 CELERY_BEAT_SCHEDULE.update(
     {
@@ -283,6 +322,29 @@ PAYOUT_HOLD_DAYS = env.int("PAYOUT_HOLD_DAYS", default=7)  # diamonds received t
 PAYOUT_AUTO_APPROVE_BELOW_MINOR = env.int("PAYOUT_AUTO_APPROVE_BELOW_MINOR", default=10_000)  # minor: 100.00 USD
 PAYOUT_AUTO_APPROVE_MIN_ACCOUNT_DAYS = 30
 PAYOUT_DETAILS_HOLD_HOURS = 48
+# Automatic approval also looks at where the diamonds came from: the creator's gifts of the last
+# PAYOUT_SOURCES_DAYS. Any diamonds from restricted senders or senders who now owe chargeback debt, too many from
+# senders whose account was under PAYOUT_FRESH_SENDER_DAYS old when they gifted, or too many from the top few
+# senders, and the payout waits for staff with the reason. Automatic approvals are also capped per creator per day.
+PAYOUT_AUTO_APPROVE_DAILY_MINOR = env.int("PAYOUT_AUTO_APPROVE_DAILY_MINOR", default=10_000)  # minor: 100.00 USD
+PAYOUT_SOURCES_DAYS = env.int("PAYOUT_SOURCES_DAYS", default=30)
+PAYOUT_FRESH_SENDER_DAYS = env.int("PAYOUT_FRESH_SENDER_DAYS", default=7)
+PAYOUT_AUTO_APPROVE_MAX_FRESH_PERCENT = env.int("PAYOUT_AUTO_APPROVE_MAX_FRESH_PERCENT", default=20)
+PAYOUT_AUTO_APPROVE_TOP_SENDERS = env.int("PAYOUT_AUTO_APPROVE_TOP_SENDERS", default=3)
+PAYOUT_AUTO_APPROVE_MAX_TOP_PERCENT = env.int("PAYOUT_AUTO_APPROVE_MAX_TOP_PERCENT", default=80)
+
+# --- Velocity limits (card testing, gifts from fresh accounts) ---------------------------------
+# Purchases: this many started, or failed, in the window put the person on the staff review queue (wallet.velocity).
+PURCHASE_VELOCITY_WINDOW_MINUTES = env.int("PURCHASE_VELOCITY_WINDOW_MINUTES", default=60)
+PURCHASE_VELOCITY_MAX_STARTED = env.int("PURCHASE_VELOCITY_MAX_STARTED", default=10)
+PURCHASE_VELOCITY_MAX_FAILED = env.int("PURCHASE_VELOCITY_MAX_FAILED", default=3)
+# Gifts from an account younger than GIFT_VELOCITY_SENDER_DAYS to a creator younger than GIFT_VELOCITY_CREATOR_DAYS
+# are flagged (payouts hold their diamonds for staff); past these per-hour totals to one creator they are refused and
+# the creator is listed for review (gifts.sending.velocity).
+GIFT_VELOCITY_SENDER_DAYS = env.int("GIFT_VELOCITY_SENDER_DAYS", default=7)
+GIFT_VELOCITY_CREATOR_DAYS = env.int("GIFT_VELOCITY_CREATOR_DAYS", default=30)
+GIFT_VELOCITY_MAX_GIFTS_PER_HOUR = env.int("GIFT_VELOCITY_MAX_GIFTS_PER_HOUR", default=200)
+GIFT_VELOCITY_MAX_COINS_PER_HOUR = env.int("GIFT_VELOCITY_MAX_COINS_PER_HOUR", default=50_000)
 
 # --- Videos (videos app) ---------------------------------------------------------------------
 # Uploads are checked with ffprobe and converted by a Celery task with ffmpeg (Debian package `ffmpeg`) into a web

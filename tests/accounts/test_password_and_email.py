@@ -11,7 +11,7 @@ from django.core import mail
 
 from accounts.models import User
 
-from ..conftest import PASSWORD
+from ..conftest import PASSWORD, fresh_totp_code, otp_login
 
 pytestmark = pytest.mark.django_db
 
@@ -59,8 +59,9 @@ def test_password_change_needs_the_current_password(client, viewer):
     assert User.objects.get(pk=viewer.pk).check_password(NEW_PASSWORD)
 
 
-def test_email_change_is_confirmed_from_the_new_address(client, viewer):
-    client.force_login(viewer)
+def test_email_change_is_confirmed_from_the_new_address(client, viewer, enable_2fa):
+    device, _ = enable_2fa(viewer)
+    otp_login(client, viewer.email, fresh_totp_code(device))  # a change of address needs a recent code
     response = client.post("/accounts/email/", {"action_add": "", "email": "new-address@example.com"})
     assert response.status_code == 302
     assert mail.outbox[-1].to == ["new-address@example.com"]

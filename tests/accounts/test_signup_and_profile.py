@@ -384,7 +384,7 @@ def test_an_unknown_visibility_is_refused(client, viewer, login):
         "/accounts/preferences/", {"default_gift_visibility": "everyone", "show_on_leaderboards": "on"}
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Select a valid choice." in _text(response)
     viewer.refresh_from_db()
     assert viewer.default_gift_visibility == "public"

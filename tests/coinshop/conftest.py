@@ -23,6 +23,14 @@ SETTINGS_VARIABLES = (
     "SECURE_SSL_REDIRECT",
     "SECURE_HSTS_SECONDS",
     "DJANGO_ALLOW_ASYNC_UNSAFE",  # set for the browser tests; check --deploy rightly refuses it
+    "PAYMENT_PROVIDER",
+    "DEMO_MODE",
+    "SANDBOX_WEBHOOK_SECRET",
+    "STRIPE_LIVE_MODE",
+    "STRIPE_TEST_SECRET_KEY",
+    "STRIPE_LIVE_SECRET_KEY",
+    "ALLAUTH_TRUSTED_PROXY_COUNT",
+    "ALLAUTH_TRUSTED_CLIENT_IP_HEADER",
 )
 
 RunDjango = Callable[..., subprocess.CompletedProcess[str]]

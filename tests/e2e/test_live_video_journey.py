@@ -64,7 +64,7 @@ def test_a_stream_from_obs_plays_in_the_room_with_gifts_over_it(
             a.goto(f"/live/{session.pk}/")
             b.goto(f"/live/{session.pk}/")
             # The video plays: its time advances (hls.js in Chromium, muted autoplay).
-            b.wait_for_function("document.getElementById('live-video').currentTime > 1", timeout=30_000)
+            b.wait_for_function("() => document.getElementById('live-video').currentTime > 1", timeout=30_000)
             first = b.evaluate("document.getElementById('live-video').currentTime")
             b.wait_for_timeout(1500)
             assert b.evaluate("document.getElementById('live-video').currentTime") > first
