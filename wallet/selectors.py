@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import QuerySet, Sum
 
 from accounts.models import User
@@ -57,3 +59,23 @@ def package_price_per(*, package: CoinPackage, per: int = 100) -> Decimal:
 
 def purchase_list(*, user: User) -> QuerySet[Purchase]:
     return Purchase.objects.filter(user=user).order_by("-created_at")
+
+
+COIN_VALUE_CACHE_SECONDS = 60  # staff edit packages rarely; pages show the value within a minute of a change
+
+
+def coin_value_get() -> Decimal:
+    """THE real-money value of one coin (major units of ``CURRENCY``): what it costs in the cheapest active package
+    per coin in the platform currency, else the custom-amount price. A deliberately conservative "about": a gift is
+    never said to be worth more than its coins can cost, and the creator's share is of the least a viewer pays. (Not
+    the buyer's own average price: it differs per viewer, means nothing on a creator's page, and costs a query per
+    person.) Cached for a minute: the gift panel asks on every page."""
+    key = f"wallet:coin-value:{settings.CURRENCY}"
+    cached = cache.get(key)
+    if isinstance(cached, Decimal):
+        return cached
+    packages = CoinPackage.objects.filter(active=True, currency=settings.CURRENCY).values_list("price_minor", "coins")
+    prices = [money_from_minor(price, settings.CURRENCY) / coins for price, coins in packages]
+    value = min(prices) if prices else settings.CUSTOM_COIN_PRICE
+    cache.set(key, value, timeout=COIN_VALUE_CACHE_SECONDS)
+    return value

@@ -209,7 +209,11 @@ def budget_left(*, user: User, limit: int, now: datetime | None = None) -> int:
 
 
 def coins_cash_minor(*, coins: int) -> int:
-    """What ``coins`` are worth at the custom-amount price, in minor units of ``CURRENCY`` (the budget's measure)."""
+    """What ``coins`` are worth at the custom-amount price, in minor units of ``CURRENCY``: the budget's measure.
+
+    Deliberately the dearest way to buy a coin, so a budget never lets more money through than it says; the value
+    shown beside gifts is the cheapest (``wallet.selectors.coin_value_get``), so a gift is never said to be worth more
+    than its coins can cost. Both are the wallet's, side by side on purpose."""
     from .money import money_to_minor
 
     return money_to_minor(Decimal(coins) * settings.CUSTOM_COIN_PRICE, settings.CURRENCY)

@@ -8,12 +8,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
 
-from wallet.models import CoinPackage
-from wallet.money import money_from_minor, share_percent
+from wallet.money import share_percent
+from wallet.selectors import coin_value_get
 
 from ..shop.models import ShopItem
 from ..subscriptions.models import SubscriptionPlan
@@ -72,33 +71,13 @@ def events_current(*, at: datetime | None = None) -> list[Event]:
 class Rates:
     """The numbers behind the gift panel, computed from the operator's settings (DESIGN.md "Rates")."""
 
-    coin_value: Decimal  # what a coin costs a viewer: ``coin_value_get`` (the cheapest way to buy one)
+    coin_value: Decimal  # what a coin costs a viewer: ``wallet.selectors.coin_value_get`` (the cheapest way to buy one)
     diamonds_per_coin: int
     diamond_value: Decimal  # what a diamond pays a creator
 
     @property
     def creator_share_percent(self) -> int:
         return share_percent(self.diamonds_per_coin * self.diamond_value, self.coin_value)
-
-
-COIN_VALUE_CACHE_SECONDS = 60  # staff edit packages rarely; pages show the value within a minute of a change
-
-
-def coin_value_get() -> Decimal:
-    """THE real-money value of one coin (major units of ``CURRENCY``): what it costs in the cheapest active package
-    per coin in the platform currency, else the custom-amount price. A deliberately conservative "about": a gift is
-    never said to be worth more than its coins can cost, and the creator's share is of the least a viewer pays. (Not
-    the buyer's own average price: it differs per viewer, means nothing on a creator's page, and costs a query per
-    person.) Cached for a minute: the gift panel asks on every page."""
-    key = f"gifts:coin-value:{settings.CURRENCY}"
-    cached = cache.get(key)
-    if isinstance(cached, Decimal):
-        return cached
-    packages = CoinPackage.objects.filter(active=True, currency=settings.CURRENCY).values_list("price_minor", "coins")
-    prices = [money_from_minor(price, settings.CURRENCY) / coins for price, coins in packages]
-    value = min(prices) if prices else settings.CUSTOM_COIN_PRICE
-    cache.set(key, value, timeout=COIN_VALUE_CACHE_SECONDS)
-    return value
 
 
 def rates() -> Rates:
