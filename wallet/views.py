@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import functools
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -289,6 +292,20 @@ def budget(request: HttpRequest) -> HttpResponse:
     )
 
 
+def sandbox_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The sandbox's pages exist only where the sandbox is the provider: anywhere else they are a 404, as if absent
+    (a forged "paid" or "dispute" signed with the sandbox's published secret then reaches nothing)."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if settings.PAYMENT_PROVIDER != "sandbox":
+            raise Http404("There is no test checkout here.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@sandbox_only
 @login_required
 def sandbox_checkout(request: HttpRequest, payment_id: str) -> HttpResponse:
     """The sandbox provider's TEST MODE checkout page."""
@@ -317,6 +334,7 @@ def sandbox_checkout(request: HttpRequest, payment_id: str) -> HttpResponse:
 
 
 @csrf_exempt
+@sandbox_only
 @require_POST
 def sandbox_webhook(request: HttpRequest) -> JsonResponse:
     """Where the sandbox provider's signed events arrive (the same handling as Stripe's)."""

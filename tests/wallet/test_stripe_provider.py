@@ -3,6 +3,7 @@ Stripe signs them and delivered to dj-stripe's endpoint, which stores and re-ret
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -465,6 +466,7 @@ def test_a_refund_after_spending_records_the_rest_as_a_debt(buyer, buyer_client,
 def test_a_partial_refund_takes_back_the_coins_it_paid_for_then_the_full_refund_the_rest(
     buyer, paid, stripe_fake, send, caplog
 ):
+    caplog.set_level(logging.INFO, logger="wallet.stripe_webhooks")  # whatever an earlier test did to the levels
     purchase, charge = paid(350)  # 350 coins for $4.89
     send("charge.refunded", stripe_fake.charge_refund(charge["id"], amount=100))
     # $3.89 kept pays for 350 x 389 / 489 = 278 coins (rounded down)
@@ -511,6 +513,7 @@ def test_a_lost_dispute_keeps_the_claw_back(buyer, paid, stripe_fake, send):
 
 
 def test_a_refund_after_a_won_dispute_takes_the_coins_back(buyer, paid, stripe_fake, send, caplog):
+    caplog.set_level(logging.INFO, logger="wallet.stripe_webhooks")
     purchase, charge = paid(350)
     dispute = stripe_fake.dispute_open(charge["id"])
     send("charge.dispute.created", dispute)
