@@ -8,7 +8,7 @@
 \set s random(0, :shards - 1)
 \set ca :creator_account_base + :c
 BEGIN;
-INSERT INTO gifts_giftsend (public_id, sender_id, creator_id, gift_id, live_session_id, quantity, coins, diamonds, visibility, status, undo_until, created_at) VALUES (gen_random_uuid(), :v, :c, :gift, NULL, 1, :coins, :coins, 'public', 'final', NULL, now()) RETURNING public_id AS gift_uuid \gset
+INSERT INTO gifts_giftsend (public_id, sender_id, creator_id, gift_id, live_session_id, quantity, coins, diamonds, visibility, status, undo_until, flagged, created_at) VALUES (gen_random_uuid(), :v, :c, :gift, NULL, 1, :coins, :coins, 'public', 'final', NULL, false, now()) RETURNING public_id AS gift_uuid \gset
 INSERT INTO wallet_ledgertransaction (kind, idempotency_key, reference_type, reference_id, memo, created_by_id, created_at) VALUES ('gift', 'gift-:gift_uuid', 'gift_send', ':gift_uuid', '1 x Heart to @creator:c', NULL, now()) RETURNING id AS txn \gset
 WITH debit AS (UPDATE wallet_ledgeraccount SET balance = balance - :coins WHERE id = :v AND balance >= :coins RETURNING 1) SELECT 1 / count(*) FROM debit;
 UPDATE wallet_ledgerbalanceshard SET balance = balance + :coins WHERE account_id = :ca AND shard = :s;
