@@ -13,7 +13,7 @@ import secrets
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
@@ -108,9 +108,21 @@ def goal_remove(*, creator: CreatorProfile, now: datetime | None = None) -> None
         transaction.on_commit(lambda: goal_changed(creator_id=creator.pk, set_or_removed=True))
 
 
+def _goal_open_exists(creator_id: int) -> bool:
+    """One plain statement: asked after every gift, and most creators have no open goal."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {GiftGoal._meta.db_table} WHERE creator_id = %s AND closed_at IS NULL)",  # noqa: S608
+            [creator_id],
+        )
+        return bool(cursor.fetchone()[0])
+
+
 def goal_changed(*, creator_id: int, set_or_removed: bool = False) -> GoalState | None:
     """After a gift, a cancellation or a new goal: tell the creator's live room the goal's state, and announce its
-    reaching once. (A gift to a creator without a goal costs one query here and publishes nothing.)"""
+    reaching once. (A gift to a creator without a goal costs one plain statement here and publishes nothing.)"""
+    if not set_or_removed and not _goal_open_exists(creator_id):
+        return None
     goal = goal_open_get(creator_id=creator_id)
     if goal is None and not set_or_removed:
         return None
