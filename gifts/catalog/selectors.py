@@ -58,20 +58,23 @@ def gifts_on_sale(*, at: datetime | None = None, subscriber: bool = False, creat
     return [gift for gift in listed if sale_problem(item=gift, at=now) is None]
 
 
-def gift_kept_for_subscribers(*, creator_id: int, gift_id: int) -> bool:
-    """Whether the creator keeps this gift for their subscribers (``SubscriptionPlan.subscriber_gifts``).
+def gift_send_facts(*, creator_id: int, gift_id: int) -> tuple[bool, bool]:
+    """What a gift must know beyond its rows, in one plain statement (asked on every gift; building ORM queries costs
+    several times the round trip: bench/RESULTS.md): whether the creator keeps this gift for their subscribers
+    (``SubscriptionPlan.subscriber_gifts``), and whether the creator has an open goal (then it moves on commit)."""
+    from ..live.models import GiftGoal
 
-    Asked on every gift, so it is one plain statement on our own tables (building the ORM query costs several
-    times the round trip: bench/RESULTS.md)."""
     through = SubscriptionPlan.subscriber_gifts.through._meta.db_table
     plans = SubscriptionPlan._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT EXISTS (SELECT 1 FROM {through} t JOIN {plans} p ON p.id = t.subscriptionplan_id "  # noqa: S608
-            "WHERE p.creator_id = %s AND t.gift_id = %s)",
-            [creator_id, gift_id],
+            "WHERE p.creator_id = %s AND t.gift_id = %s), "
+            f"EXISTS (SELECT 1 FROM {GiftGoal._meta.db_table} WHERE creator_id = %s AND closed_at IS NULL)",
+            [creator_id, gift_id, creator_id],
         )
-        return bool(cursor.fetchone()[0])
+        kept, goal = cursor.fetchone()
+    return bool(kept), bool(goal)
 
 
 def events_current(*, at: datetime | None = None) -> list[Event]:

@@ -29,7 +29,7 @@ from wallet.services import (
 from wallet.spending import spend_check
 
 from ..catalog.models import Gift
-from ..catalog.selectors import gift_kept_for_subscribers, sale_problem
+from ..catalog.selectors import gift_send_facts, sale_problem
 from ..live.events import live_gift_cancelled, live_gift_published
 from ..live.goals import goal_moved
 from ..live.models import LiveSession
@@ -92,7 +92,8 @@ def gift_send(
     problem = _creator_problem(creator=creator)
     if problem:
         raise GiftRefused(problem)
-    for_subscribers = gift.subscriber_only or gift_kept_for_subscribers(creator_id=creator.pk, gift_id=gift.pk)
+    kept, goal_open = gift_send_facts(creator_id=creator.pk, gift_id=gift.pk)
+    for_subscribers = gift.subscriber_only or kept
     if for_subscribers and not subscriber_is_current(subscriber=sender, creator=creator, at=now):
         raise GiftRefused(f"The {gift.name} gift is for {creator.display_name}'s subscribers. Subscribe to send it.")
     if live_session is not None and (live_session.creator_id != creator.pk or not live_session.is_live):
@@ -161,7 +162,8 @@ def gift_send(
     leaderboards_changed(creator_id=creator.pk)
     if live_session is not None:
         transaction.on_commit(lambda: live_gift_published(send=send))
-    transaction.on_commit(lambda: goal_moved(creator_id=creator.pk))
+    if goal_open:
+        transaction.on_commit(lambda: goal_moved(creator_id=creator.pk))
     return send
 
 
