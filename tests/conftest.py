@@ -19,6 +19,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import services as account_services
 from accounts.models import CreatorProfile, User
 from coinshop.celery import app as celery_app
+from wallet.ledger import Posting, ledger_account_for_user, ledger_system_account, ledger_transaction_post
+from wallet.models import Asset, SystemAccount
 
 if TYPE_CHECKING:
     from celery.worker import WorkController
@@ -205,3 +207,22 @@ def workers() -> Iterator[list[subprocess.Popen[bytes]]]:
 def purged_broker() -> None:
     """An empty task queue, so a real worker only sees this test's tasks."""
     celery_app.control.purge()
+
+
+@pytest.fixture
+def fund() -> Callable[[User, int], None]:
+    """Give someone coins (a staff adjustment: most tests are not about buying)."""
+    counter = {"n": 0}
+
+    def fund(user: User, coins: int) -> None:
+        counter["n"] += 1
+        ledger_transaction_post(
+            kind="adjustment",
+            idempotency_key=f"fund-{user.pk}-{counter['n']}-{coins}",
+            postings=[
+                Posting(ledger_account_for_user(user=user, asset=Asset.COIN), coins),
+                Posting(ledger_system_account(code=SystemAccount.ADJUSTMENT, asset=Asset.COIN), -coins),
+            ],
+        )
+
+    return fund

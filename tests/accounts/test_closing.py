@@ -26,7 +26,6 @@ from wallet.models import Asset, LedgerEntry, LedgerTransaction, PurchaseStatus,
 from wallet.selectors import wallet_balance_get
 
 from ..conftest import PASSWORD
-from ..gifts import conftest as gift_fixtures
 from ..payouts import conftest as payout_fixtures
 from ..wallet import conftest as wallet_fixtures
 from ..wallet.conftest import assert_ledger_ok, mark_sandbox_paid, post_webhook, sandbox_event
@@ -38,7 +37,6 @@ pytestmark = pytest.mark.django_db
 payee = payout_fixtures.payee
 payee_client = payout_fixtures.payee_client
 earn = payout_fixtures.earn
-fund = gift_fixtures.fund
 packages = wallet_fixtures.packages
 buyer = wallet_fixtures.buyer
 

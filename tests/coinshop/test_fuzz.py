@@ -23,8 +23,7 @@ from hypothesis import strategies as st
 from accounts.models import CreatorProfile, User
 from gifts.live.models import StreamKey
 from gifts.models import Gift, LiveSession, ShopItem, SubscriptionPlan
-from wallet.ledger import Posting, ledger_account_for_user, ledger_system_account, ledger_transaction_post
-from wallet.models import Asset, CoinPackage, LedgerTransaction, SystemAccount
+from wallet.models import CoinPackage, LedgerTransaction
 
 from ..conftest import otp_login
 
@@ -63,20 +62,12 @@ VALUES = st.one_of(
 )
 
 
-def _fund(user: User, coins: int) -> None:
-    ledger_transaction_post(
-        kind="adjustment",
-        idempotency_key=f"fuzz-fund-{user.pk}",
-        postings=[
-            Posting(ledger_account_for_user(user=user, asset=Asset.COIN), coins),
-            Posting(ledger_system_account(code=SystemAccount.ADJUSTMENT, asset=Asset.COIN), -coins),
-        ],
-    )
-
-
 @pytest.fixture
 def world(
-    make_creator: Callable[..., CreatorProfile], enable_2fa: Callable[..., Any], client: Client
+    make_creator: Callable[..., CreatorProfile],
+    enable_2fa: Callable[..., Any],
+    client: Client,
+    fund: Callable[[User, int], None],
 ) -> dict[str, Any]:
     """A creator who is also a viewer (signed in with 2FA, 100,000 coins), a second creator live with a plan, a gift,
     a sticker and an effect, a coin package, and the second creator's overlay token."""
@@ -84,7 +75,7 @@ def world(
     User.objects.filter(pk=me.user_id).update(date_joined=timezone.now() - timedelta(days=60))
     _, codes = enable_2fa(me.user)
     assert otp_login(client, me.user.email, codes[0]).status_code == 302
-    _fund(me.user, 100_000)
+    fund(me.user, 100_000)
     star = make_creator("star")
     SubscriptionPlan.objects.create(creator=star, coins_per_month=100)
     live = LiveSession.objects.create(creator=star)

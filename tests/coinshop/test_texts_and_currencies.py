@@ -26,8 +26,7 @@ from gifts.sending.services import gift_send
 from payouts import services as payout_services
 from payouts.models import Payout, PayoutAccount
 from wallet import services as wallet_services
-from wallet.ledger import Posting, ledger_account_for_user, ledger_system_account, ledger_transaction_post
-from wallet.models import Asset, CoinPackage, LedgerTransaction, Purchase, SandboxPayment, SystemAccount
+from wallet.models import CoinPackage, LedgerTransaction, Purchase, SandboxPayment
 
 from ..conftest import fresh_totp_code, otp_login
 
@@ -87,26 +86,15 @@ def assert_money_in(setup: Setup, text: str) -> None:
     assert _decimals(setup, text) == {3 if setup.currency == "KWD" else 0}
 
 
-def _fund(user: User, coins: int, key: str) -> None:
-    ledger_transaction_post(
-        kind="adjustment",
-        idempotency_key=f"texts-fund-{key}",
-        postings=[
-            Posting(ledger_account_for_user(user=user, asset=Asset.COIN), coins),
-            Posting(ledger_system_account(code=SystemAccount.ADJUSTMENT, asset=Asset.COIN), -coins),
-        ],
-    )
-
-
 @pytest.fixture
-def earn(make_user: Callable[..., User]) -> Callable[..., None]:
+def earn(make_user: Callable[..., User], fund: Callable[[User, int], None]) -> Callable[..., None]:
     """``earn(creator, diamonds, days_ago)``: a fan's gift of that many coins that long ago (1 coin, 1 diamond)."""
     counter = {"n": 0}
 
     def earn(creator: CreatorProfile, diamonds: int, days_ago: int = 10) -> None:
         counter["n"] += 1
         fan = make_user(f"texts-fan{counter['n']}@example.com")
-        _fund(fan, diamonds, f"fan{counter['n']}")
+        fund(fan, diamonds)
         gift = Gift.objects.create(
             slug=f"texts-g{counter['n']}", name="Big gift", coin_cost=diamonds, artwork="gifts/lion.svg"
         )

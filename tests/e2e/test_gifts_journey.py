@@ -16,7 +16,6 @@ from tests.gifts import conftest as gift_fixtures
 
 # The gift catalog and ``fund(user, coins)`` from the gifts tests.
 catalog = gift_fixtures.catalog
-fund = gift_fixtures.fund
 
 ANN_EMAIL = "ann@example.com"
 SEEN_WITHIN_MS = 1000  # the acceptance bar: another viewer sees a gift within one second, without a reload

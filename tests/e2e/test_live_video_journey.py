@@ -17,7 +17,6 @@ from tests.gifts import conftest as gift_fixtures
 from tests.gifts import rtmp
 
 catalog = gift_fixtures.catalog
-fund = gift_fixtures.fund
 SECRET = "journey-ingest-secret"
 SEEN_WITHIN_MS = 1000
 

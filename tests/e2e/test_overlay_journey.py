@@ -14,7 +14,6 @@ from tests.e2e.conftest import log_in
 from tests.gifts import conftest as gift_fixtures
 
 catalog = gift_fixtures.catalog
-fund = gift_fixtures.fund
 SEEN_WITHIN_MS = 1000
 
 # When each alert first appeared in the overlay, and when the goal bar last moved (wall clock, across contexts).

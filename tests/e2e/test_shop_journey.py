@@ -15,7 +15,6 @@ from tests.e2e.conftest import log_in
 from tests.gifts import conftest as gift_fixtures
 from wallet.selectors import wallet_balance_get
 
-fund = gift_fixtures.fund
 shop_items = gift_fixtures.shop_items
 
 SEEN_WITHIN_MS = 1000

@@ -17,7 +17,6 @@ from tests.videos import conftest as video_fixtures
 from videos.models import Video, VideoGift
 
 catalog = gift_fixtures.catalog
-fund = gift_fixtures.fund
 samples = video_fixtures.samples  # generated with ffmpeg: a 2-second MP4, the same cut in half, a text file
 video_root = video_fixtures.video_root  # the videos storage: a folder of this test's own
 stored_files = video_fixtures.stored_files

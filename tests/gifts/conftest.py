@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.models import CreatorProfile, User
+from accounts.models import CreatorProfile
 from gifts.models import (
     ChatMessage,
     Event,
@@ -20,8 +20,7 @@ from gifts.models import (
     SubscriptionPeriod,
     SubscriptionPlan,
 )
-from wallet.ledger import Posting, ledger_account_for_user, ledger_system_account, ledger_transaction_post
-from wallet.models import Asset, LedgerAccount, LedgerBalanceShard, LedgerTransaction, SystemAccount
+from wallet.models import LedgerAccount, LedgerBalanceShard, LedgerTransaction
 
 
 @pytest.fixture
@@ -40,25 +39,6 @@ def catalog(db: None) -> dict[str, Gift]:
         slug="snowflake", name="Snowflake", coin_cost=100, artwork="gifts/snowflake.svg", event=event
     )
     return gifts
-
-
-@pytest.fixture
-def fund() -> Callable[[User, int], None]:
-    """Give someone coins (a staff adjustment: the gifts tests are not about buying)."""
-    counter = {"n": 0}
-
-    def fund(user: User, coins: int) -> None:
-        counter["n"] += 1
-        ledger_transaction_post(
-            kind="adjustment",
-            idempotency_key=f"fund-{user.pk}-{counter['n']}-{coins}",
-            postings=[
-                Posting(ledger_account_for_user(user=user, asset=Asset.COIN), coins),
-                Posting(ledger_system_account(code=SystemAccount.ADJUSTMENT, asset=Asset.COIN), -coins),
-            ],
-        )
-
-    return fund
 
 
 @pytest.fixture

@@ -9,10 +9,8 @@ import pytest
 
 from gifts.models import SubscriptionPlan
 from gifts.subscriptions.services import subscription_start
-from tests.gifts import conftest as gift_fixtures
 
 pytestmark = pytest.mark.django_db
-fund = gift_fixtures.fund
 
 LOCKED = "This video is for Vera's subscribers."
 

@@ -15,7 +15,6 @@ from videos import services
 from videos.models import VideoGift
 
 catalog = gift_fixtures.catalog
-fund = gift_fixtures.fund
 nothing_written = gift_fixtures.nothing_written
 
 

@@ -23,8 +23,7 @@ from gifts.subscriptions.services import subscription_start
 from payouts.models import Payout, PayoutAccount
 from payouts.services import payout_request_create
 from wallet import services as wallet_services
-from wallet.ledger import Posting, ledger_account_for_user, ledger_system_account, ledger_transaction_post
-from wallet.models import Asset, CoinDebt, LedgerTransaction, Purchase, SystemAccount
+from wallet.models import CoinDebt, LedgerTransaction, Purchase
 from wallet.selectors import wallet_balance_get
 
 PEOPLE = ["frozen", "minor", "indebted", "over_budget"]
@@ -39,19 +38,10 @@ EXPECTED = {
 }
 
 
-def _fund(user: User, coins: int) -> None:
-    ledger_transaction_post(
-        kind="adjustment",
-        idempotency_key=f"test-fund-{user.pk}-{coins}",
-        postings=[
-            Posting(ledger_account_for_user(user=user, asset=Asset.COIN), coins),
-            Posting(ledger_system_account(code=SystemAccount.ADJUSTMENT, asset=Asset.COIN), -coins),
-        ],
-    )
-
-
 @pytest.fixture
-def world(make_creator: Callable[..., CreatorProfile], enable_2fa: Callable[..., Any]) -> dict[str, Any]:
+def world(
+    make_creator: Callable[..., CreatorProfile], enable_2fa: Callable[..., Any], fund: Callable[[User, int], None]
+) -> dict[str, Any]:
     star = make_creator("star")
     SubscriptionPlan.objects.create(creator=star, coins_per_month=100, name="Fan club")
     return {
@@ -65,6 +55,7 @@ def world(make_creator: Callable[..., CreatorProfile], enable_2fa: Callable[...,
         ),
         "live": LiveSession.objects.create(creator=star),
         "enable_2fa": enable_2fa,
+        "fund": fund,
     }
 
 
@@ -81,7 +72,7 @@ def _person(kind: str, make_creator: Callable[..., CreatorProfile], world: dict[
         changed_at=timezone.now() - timedelta(days=3),
         hold_until=timezone.now() - timedelta(days=1),
     )
-    _fund(user, 1_000)
+    world["fund"](user, 1_000)
     if kind == "frozen":
         User.objects.filter(pk=user.pk).update(is_frozen=True)
     elif kind == "minor":

@@ -74,12 +74,10 @@ def test_with_a_budget_a_package_in_another_currency_is_refused_in_words(buyer, 
 
 
 @pytest.fixture
-def giving(make_creator, buyer):
+def giving(make_creator, buyer, fund):
     from gifts.models import Gift, ShopItem
 
-    from .test_spending_rule import _fund
-
-    _fund(buyer, 5000)
+    fund(buyer, 5000)
     return {
         "star": make_creator("star"),
         "rose": Gift.objects.create(slug="rose", name="Rose", coin_cost=100, artwork="gifts/rose.svg"),
