@@ -202,6 +202,7 @@ def ledger_transaction_post(
     reference: tuple[str, object] | None = None,
     memo: str = "",
     created_by: User | None = None,
+    savepoint: bool = True,
 ) -> LedgerTransaction:
     """Post one balanced transaction, exactly once per ``idempotency_key``.
 
@@ -209,6 +210,9 @@ def ledger_transaction_post(
     Balances are updated in the same database transaction, person accounts in primary-key order (the UPDATE takes
     the row lock), so two concurrent postings can never deadlock. A debit that would take a person below zero
     raises ``InsufficientFunds`` and the whole transaction is rolled back.
+
+    ``savepoint=False``: the caller's own transaction ends with any exception raised here (``gift_send``), so the
+    two round trips of a savepoint buy nothing; a caller that catches an error and goes on needs the default.
     """
     merged = _validate(postings)
     txn = LedgerTransaction(
@@ -220,7 +224,7 @@ def ledger_transaction_post(
         created_by=created_by,
         created_at=timezone.now(),
     )
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         txn.pk = _transaction_insert(txn)
         if txn.pk is None:
             # The key was posted before (or concurrently, and that one committed first): that one stands.

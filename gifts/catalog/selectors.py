@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from wallet.money import share_percent
 from wallet.selectors import coin_value_get
+from wallet.spending import SpendFacts, spend_facts_sql
 
 from ..shop.models import ShopItem
 from ..subscriptions.models import SubscriptionPlan
@@ -58,23 +59,32 @@ def gifts_on_sale(*, at: datetime | None = None, subscriber: bool = False, creat
     return [gift for gift in listed if sale_problem(item=gift, at=now) is None]
 
 
-def gift_send_facts(*, creator_id: int, gift_id: int) -> tuple[bool, bool]:
+@dataclass(frozen=True)
+class GiftSendFacts:
+    kept_for_subscribers: bool  # the creator keeps this gift for subscribers (``SubscriptionPlan.subscriber_gifts``)
+    goal_open: bool  # the creator has an open goal (then it moves on commit)
+    spend: SpendFacts  # the sender's facts for the spending rule (``wallet.spending.spend_check``)
+
+
+def gift_send_facts(*, creator_id: int, gift_id: int, sender_id: int | None) -> GiftSendFacts:
     """What a gift must know beyond its rows, in one plain statement (asked on every gift; building ORM queries costs
-    several times the round trip: bench/RESULTS.md): whether the creator keeps this gift for their subscribers
-    (``SubscriptionPlan.subscriber_gifts``), and whether the creator has an open goal (then it moves on commit)."""
+    several times the round trip: bench/RESULTS.md): the gifts' own facts, and the wallet's spending-rule facts about
+    the sender (the wallet writes that SQL: ``spend_facts_sql``; gifts only puts it in the same round trip)."""
     from ..live.models import GiftGoal
 
     through = SubscriptionPlan.subscriber_gifts.through._meta.db_table
     plans = SubscriptionPlan._meta.db_table
+    spend_sql, spend_params = spend_facts_sql(user_id=sender_id)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT EXISTS (SELECT 1 FROM {through} t JOIN {plans} p ON p.id = t.subscriptionplan_id "  # noqa: S608
             "WHERE p.creator_id = %s AND t.gift_id = %s), "
-            f"EXISTS (SELECT 1 FROM {GiftGoal._meta.db_table} WHERE creator_id = %s AND closed_at IS NULL)",
-            [creator_id, gift_id, creator_id],
+            f"EXISTS (SELECT 1 FROM {GiftGoal._meta.db_table} WHERE creator_id = %s AND closed_at IS NULL), "
+            f"{spend_sql}",
+            [creator_id, gift_id, creator_id, *spend_params],
         )
-        kept, goal = cursor.fetchone()
-    return bool(kept), bool(goal)
+        kept, goal, owes, has_budget = cursor.fetchone()
+    return GiftSendFacts(bool(kept), bool(goal), SpendFacts(owes=bool(owes), has_budget=bool(has_budget)))
 
 
 def events_current(*, at: datetime | None = None) -> list[Event]:

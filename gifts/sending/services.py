@@ -88,12 +88,12 @@ def gift_send(
     if problem:
         raise GiftRefused(problem)
     coins = gift.coin_cost * quantity
-    spend_check(user=sender, coins=coins, recipient_id=creator.user_id, now=now)
+    facts = gift_send_facts(creator_id=creator.pk, gift_id=gift.pk, sender_id=sender.pk)  # one round trip
+    spend_check(user=sender, coins=coins, recipient_id=creator.user_id, now=now, facts=facts.spend)
     problem = _creator_problem(creator=creator)
     if problem:
         raise GiftRefused(problem)
-    kept, goal_open = gift_send_facts(creator_id=creator.pk, gift_id=gift.pk)
-    for_subscribers = gift.subscriber_only or kept
+    for_subscribers = gift.subscriber_only or facts.kept_for_subscribers
     if for_subscribers and not subscriber_is_current(subscriber=sender, creator=creator, at=now):
         raise GiftRefused(f"The {gift.name} gift is for {creator.display_name}'s subscribers. Subscribe to send it.")
     if live_session is not None and (live_session.creator_id != creator.pk or not live_session.is_live):
@@ -137,6 +137,7 @@ def gift_send(
                 ],
                 reference=("gift_send", public_id),
                 memo=f"{quantity} x {gift.name} to @{creator.handle}",
+                savepoint=False,  # any error here ends this whole transaction
             )
             if flagged:
                 gift_velocity_check(creator=creator, coins=coins, now=now)
@@ -162,7 +163,7 @@ def gift_send(
     leaderboards_changed(creator_id=creator.pk)
     if live_session is not None:
         transaction.on_commit(lambda: live_gift_published(send=send))
-    if goal_open:
+    if facts.goal_open:
         transaction.on_commit(lambda: goal_moved(creator_id=creator.pk))
     return send
 
