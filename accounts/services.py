@@ -25,9 +25,12 @@ from django_otp.models import Device, VerifyNotAllowed
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from notifications.services import notifications_erase
+
 from .audit import audit_record
 from .models import CreatorProfile, GiftVisibility, User
 from .names import name_characters_check, name_reserved_check, name_skeleton
+from .security import security_notify
 from .selectors import (
     OTP_PENDING_SESSION_KEY,
     OTP_VERIFIED_AT_SESSION_KEY,
@@ -246,6 +249,11 @@ def otp_totp_device_confirm(*, request: HttpRequest, user: User, device_id: int,
     if not verified:
         raise ValidationError("That code is not valid. Check the time on your phone and enter the current code.")
     otp_session_mark_verified(request=request, device=device)
+    security_notify(
+        user_id=user.pk,
+        subject="Two-factor authentication is on",
+        text="Two-factor authentication was turned on for your account.",
+    )
     return codes
 
 
@@ -259,6 +267,12 @@ def otp_disable(*, user: User, code: str) -> None:
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
+        security_notify(
+            user_id=user.pk,
+            subject="Two-factor authentication was turned off",
+            text="Two-factor authentication was turned off for your account. If it was not you, turn it on again "
+            "and change your password.",
+        )
 
 
 # --- closing an account ------------------------------------------------------------------------
@@ -283,6 +297,7 @@ def user_personal_data_erase(*, user: User) -> None:
     EmailAddress.objects.filter(user=user).delete()
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
+    notifications_erase(user_id=user.pk)  # their texts name addresses and people
     user.email = f"deleted-{user.pk}@deleted.invalid"
     user.date_of_birth = None
     user.nickname = ""

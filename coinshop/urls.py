@@ -5,6 +5,7 @@ from django.views.static import serve
 
 from accounts import views as account_views
 from gifts import views as gift_views
+from gifts.sending import level_views
 
 from . import closing_views, views
 from .http import HandleConverter, TokenConverter
@@ -15,6 +16,7 @@ register_converter(TokenConverter, "token")
 urlpatterns = [
     path("", views.home, name="home"),
     path("creators/", views.creators, name="creators"),
+    path("levels/", level_views.gifter_levels, name="gifter_levels"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/delete/", closing_views.account_delete, name="account_delete"),  # the flow above every app
@@ -28,6 +30,9 @@ urlpatterns = [
     re_path(r"^@(?P<handle>[a-z0-9_-]{3,30})/$", gift_views.creator_page, name="creator_page"),
     path("", include("gifts.urls")),
     path("", include("videos.urls")),
+    path("", include("posts.urls")),
+    path("", include("notifications.urls")),
+    path("", include("supporters.urls")),
 ]
 
 if settings.DEBUG:

@@ -18,6 +18,7 @@ from .models import (
     SubscriptionPeriod,
     SubscriptionPlan,
 )
+from .moderation import admin as moderation_admin  # noqa: F401  (registers the report queue and the moderation log)
 
 
 @admin.register(Event)

@@ -3,6 +3,17 @@
 from .catalog.models import Event, Gift
 from .chat.models import ChatMessage
 from .live.models import GiftGoal, GoalKind, LiveSession, StreamKey
+from .moderation.models import (
+    ChatRemoval,
+    ChatRestriction,
+    ModerationAction,
+    ModerationKind,
+    Moderator,
+    Report,
+    ReportReason,
+    ReportStatus,
+    RoomRules,
+)
 from .sending.models import CreatorGiftReview, GiftSend, GiftSendStatus
 from .shop.models import EffectStyle, Ownership, ShopItem, ShopItemKind
 from .subscriptions.models import (
@@ -15,6 +26,8 @@ from .subscriptions.models import (
 
 __all__ = [
     "ChatMessage",
+    "ChatRemoval",
+    "ChatRestriction",
     "CreatorGiftReview",
     "EffectStyle",
     "Event",
@@ -24,7 +37,14 @@ __all__ = [
     "GiftSendStatus",
     "GoalKind",
     "LiveSession",
+    "ModerationAction",
+    "ModerationKind",
+    "Moderator",
     "Ownership",
+    "Report",
+    "ReportReason",
+    "ReportStatus",
+    "RoomRules",
     "ShopItem",
     "ShopItemKind",
     "StreamKey",

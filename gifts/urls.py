@@ -3,6 +3,8 @@ from django.urls import path
 from .chat import views as chat_views
 from .live import room_views
 from .live import views as live_views
+from .moderation import report_views
+from .moderation import views as moderation_views
 from .sending import views as sending_views
 from .shop import views as shop_views
 from .subscriptions import views as subscription_views
@@ -19,6 +21,9 @@ urlpatterns = [
     path("live/<int:session_id>/events", room_views.live_events, name="live_events"),
     path("live/<int:session_id>/end/", room_views.live_end, name="live_end"),
     path("live/<int:session_id>/chat/", chat_views.chat_post, name="chat_post"),
+    path("live/<int:session_id>/moderate/", moderation_views.room_moderate, name="chat_moderate"),
+    path("moderation/", moderation_views.moderation_home, name="moderation_home"),
+    path("report/chat/<int:message_id>/", report_views.report_message, name="report_message"),
     path("gifts/sent/", sending_views.gifts_sent, name="gifts_sent"),
     path("gifts/received/", sending_views.gifts_received, name="gifts_received"),
     path("gifts/<uuid:public_id>/undo/", sending_views.gift_undo, name="gift_undo"),
@@ -32,6 +37,8 @@ urlpatterns = [
         "subscriptions/<int:subscription_id>/price/", subscription_views.subscription_price, name="subscription_price"
     ),
     path("@<handle:handle>/gift/", sending_views.gift_send, name="gift_send"),
+    path("@<handle:handle>/moderation/", moderation_views.moderation_page, name="moderation_page"),
+    path("@<handle:handle>/report/", report_views.report_creator, name="report_creator"),
     path("@<handle:handle>/subscribe/", subscription_views.subscribe, name="subscribe"),
     path("@<handle:handle>/subscription/cancel/", subscription_views.subscription_cancel, name="subscription_cancel"),
     path("@<handle:handle>/subscription/resume/", subscription_views.subscription_resume, name="subscription_resume"),

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
@@ -25,6 +26,8 @@ from accounts.audit import audit_record
 from accounts.models import CreatorProfile, User
 from accounts.selectors import user_has_2fa
 from coinshop.celery import task_enqueue
+from notifications.models import NotificationKind
+from notifications.services import notify
 from wallet.models import Asset, SystemAccount, TransactionKind
 from wallet.money import money_format, money_format_amount, money_from_minor, rate_granularity, rate_total_minor
 from wallet.services import (
@@ -253,7 +256,15 @@ def _event(payout: Payout, status: str, actor: User | None = None, note: str = "
     body = f"Your payout of {payout.diamonds:,} diamonds ({cash}) is now: {label}."
     if note:
         body += f"\n{note}"
-    transaction.on_commit(lambda: _email(user_id, f"Payout {label.lower()}", body))
+    # In the creator's notifications and by email, as they chose (payouts: both, unless they turned one off).
+    notify(
+        user_id=user_id,
+        kind=NotificationKind.PAYOUT,
+        text=body,
+        subject=f"Payout {label.lower()}",
+        email_body=body,
+        link=reverse("payout_detail", args=[payout.public_id]),
+    )
 
 
 def _enqueue_processing(payout: Payout) -> None:

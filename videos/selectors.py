@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,12 +25,24 @@ def video_is_own(*, video: Video, user: User) -> bool:
     return user.is_authenticated and video.creator.user_id == user.pk
 
 
+# More reasons to refuse a video, registered by apps above this one (``posts``: a video attached to an exclusive
+# post is for that post's audience): each takes (video, user, at) and answers a reason in words, or None.
+video_access_rules: list[Callable[[Video, User, datetime | None], str | None]] = []
+
+
 def video_access_problem(*, video: Video, user: User, at: datetime | None = None) -> str | None:
     """Why ``user`` may not watch ``video`` (its page, file and poster), in words; ``None`` when they may.
 
-    Public videos: anyone. Subscriber-only videos: the creator's current subscribers, and the creator.
+    Public videos: anyone. Subscriber-only videos: the creator's current subscribers, and the creator. Either way
+    also the rules of ``video_access_rules`` (the creator is never refused).
     """
-    if video.audience == Audience.PUBLIC or video_is_own(video=video, user=user):
+    if video_is_own(video=video, user=user):
+        return None
+    for rule in video_access_rules:
+        problem = rule(video, user, at)
+        if problem:
+            return problem
+    if video.audience == Audience.PUBLIC:
         return None
     if subscriber_is_current(subscriber=user, creator=video.creator, at=at):
         return None
@@ -39,12 +52,24 @@ def video_access_problem(*, video: Video, user: User, at: datetime | None = None
     return f"This video is for {who}'s subscribers. Subscribe to watch it."
 
 
-def video_list_for_creator_page(*, creator: CreatorProfile, can_see_locked: bool, limit: int = 12) -> list[Video]:
+# Videos that apps above this one keep for some viewers (``posts``: a video on an exclusive post): each rule takes
+# the listed videos and answers the ids to list with a lock for anyone but their creator (one call per list).
+video_list_lock_rules: list[Callable[[list[Video]], set[int]]] = []
+
+
+def video_list_for_creator_page(
+    *, creator: CreatorProfile, can_see_locked: bool, limit: int = 12, own: bool = False
+) -> list[Video]:
     """A creator's ready videos, newest first; each has ``locked`` (a subscriber-only video this viewer may not
-    watch: listed with a lock, without its poster)."""
+    watch, or one ``video_list_lock_rules`` keep: listed with a lock, without its poster; its page says why)."""
     videos = list(Video.objects.filter(creator=creator, status=VideoStatus.READY).order_by("-created_at")[:limit])
+    kept: set[int] = set()
+    if videos and not own:
+        for rule in video_list_lock_rules:
+            kept |= rule(videos)
     for video in videos:
-        video.locked = video.audience == Audience.SUBSCRIBERS and not can_see_locked  # type: ignore[attr-defined]
+        locked = video.audience == Audience.SUBSCRIBERS and not can_see_locked
+        video.locked = locked or video.pk in kept  # type: ignore[attr-defined]
     return videos
 
 

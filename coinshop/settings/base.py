@@ -34,10 +34,13 @@ INSTALLED_APPS = [
     "djstripe",
     "csp",
     "coinshop",
+    "notifications",
     "accounts",
     "wallet",
     "gifts",
     "videos",
+    "posts",
+    "supporters",
     "payouts",
 ]
 
@@ -281,6 +284,21 @@ GIFT_COMBO_SECONDS = 10
 # while gifts keep coming (the live room's board is fresh after every gift), and kept LEADERBOARD_CACHE_SECONDS at most.
 LEADERBOARD_REFRESH_SECONDS = env.float("LEADERBOARD_REFRESH_SECONDS", default=2.0)
 LEADERBOARD_CACHE_SECONDS = env.int("LEADERBOARD_CACHE_SECONDS", default=60)
+# Gifter levels (gifts.sending.levels, published on /levels/): level N is reached at GIFTER_LEVELS[N - 1] coins gifted
+# in all (live and video gifts; cancelled ones do not count; shop items and subscriptions are not gifts). A person's
+# total is cached for GIFTER_LEVEL_CACHE_SECONDS at most, and moved by each gift and undo once it commits.
+GIFTER_LEVELS = env.list(
+    "GIFTER_LEVELS",
+    cast=int,
+    default=[
+        1, 10, 50, 100, 200, 350, 500, 750, 1_000, 1_500,
+        2_000, 3_000, 4_000, 5_000, 6_500, 8_000, 10_000, 12_500, 15_000, 20_000,
+        25_000, 30_000, 40_000, 50_000, 60_000, 75_000, 90_000, 100_000, 125_000, 150_000,
+        175_000, 200_000, 250_000, 300_000, 350_000, 400_000, 500_000, 600_000, 700_000, 800_000,
+        1_000_000, 1_250_000, 1_500_000, 1_750_000, 2_000_000, 2_500_000, 3_000_000, 4_000_000, 5_000_000, 6_000_000,
+    ],
+)  # fmt: skip
+GIFTER_LEVEL_CACHE_SECONDS = env.int("GIFTER_LEVEL_CACHE_SECONDS", default=24 * 3600)
 # Live rooms (gifts.live): with REDIS_URL each room's events go to a Redis Stream that keeps about LIVE_EVENTS_KEEP of
 # them (a viewer who reconnects gets what it missed); event streams coalesce what arrives within LIVE_COALESCE_MS into
 # one message, and end after LIVE_STREAM_SECONDS (the browser reconnects with Last-Event-ID).
@@ -395,3 +413,31 @@ else:
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": VIDEO_ROOT, "base_url": "/_videos/"},
     }
+
+# --- Exclusive posts (posts) ---------------------------------------------------------------------
+# A post's text is at most POST_MAX_LENGTH characters; its image at most POST_IMAGE_MAX_BYTES and POST_IMAGE_MAX_PIXELS
+# (width x height), re-encoded and scaled down to POST_IMAGE_MAX_SIDE pixels. Images are kept in STORAGES["videos"]
+# (under "posts/"), never under MEDIA_URL: each one is sent by a view that checks who may see the post first.
+POST_MAX_LENGTH = env.int("POST_MAX_LENGTH", default=5000)
+POST_IMAGE_MAX_BYTES = env.int("POST_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
+POST_IMAGE_MAX_PIXELS = env.int("POST_IMAGE_MAX_PIXELS", default=40_000_000)
+POST_IMAGE_MAX_SIDE = env.int("POST_IMAGE_MAX_SIDE", default=2048)
+POST_SUPPORTER_MAX_DAYS = 365  # "gifted at least X coins in the last N days": N from 1 to this
+
+# --- Notifications and supporters (notifications, supporters) ----------------------------------
+# SITE_URL: the address links in emails sent from background tasks start with (no request to take it from).
+# Creators get one "gifts received" summary per GIFTS_RECEIVED_NOTIFY_SECONDS (gifts that could still be undone wait
+# for the next one); followers hear a creator went live in batches of FOLLOWERS_NOTIFY_BATCH; a thank-you note is at
+# most THANK_YOU_MAX_LENGTH characters.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+GIFTS_RECEIVED_NOTIFY_SECONDS = env.int("GIFTS_RECEIVED_NOTIFY_SECONDS", default=600)
+FOLLOWERS_NOTIFY_BATCH = env.int("FOLLOWERS_NOTIFY_BATCH", default=500)
+THANK_YOU_MAX_LENGTH = 280
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "gifts-received-notify": {
+            "task": "supporters.tasks.gifts_received_notify_task",
+            "schedule": float(GIFTS_RECEIVED_NOTIFY_SECONDS),
+        }
+    }
+)

@@ -2,7 +2,9 @@
 
 Delivered like gifts: the row is the truth, and on commit the message itself is pushed to the room
 (``gifts.live.events``); the live room's feed carries the chat too. Each person may send ``CHAT_RATE_MESSAGES``
-messages per ``CHAT_RATE_SECONDS``, counted in Django's cache (Redis in production: every web process shares it)."""
+messages per ``CHAT_RATE_SECONDS``, counted in Django's cache (Redis in production: every web process shares it).
+The creator's moderation (``gifts.moderation``: bans, timeouts, blocked words, slow mode) is checked first, in one
+query."""
 
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ from wallet.spending import spend_check
 
 from ..live.events import live_chat_published
 from ..live.models import LiveSession
+from ..moderation.selectors import BLOCKED_WORD_REFUSAL, chat_standing_get
+from ..moderation.services import slow_mode_wait
 from ..shop.models import ShopItem
 from ..shop.selectors import effect_armed_get
 from ..shop.services import shop_effect_consume, sticker_owned_check
@@ -59,6 +63,10 @@ def chat_message_post(
         raise ChatRefused("Log in to chat.")
     if not session.is_live:
         raise ChatRefused("This live stream has ended, so its chat is closed.")
+    standing = chat_standing_get(creator_id=session.creator_id, user=sender)  # bans, timeouts, room rules: one query
+    notice = standing.notice(now)
+    if notice is not None:
+        raise ChatRefused(notice[0], code=notice[1])
     armed = effect_armed_get(user=sender)
     if armed is not None:
         spend_check(user=sender)  # an effect is coins spent: the spending rule says whether it may be used
@@ -70,8 +78,16 @@ def chat_message_post(
     limit = settings.CHAT_MAX_LENGTH
     if len(text) > limit:
         raise ChatRefused(f"Messages can be at most {limit} characters; yours has {len(text)}.", code="too_long")
+    if standing.blocked(text):
+        raise ChatRefused(BLOCKED_WORD_REFUSAL, code="blocked_word")
     if sticker is not None:
         sticker_owned_check(user=sender, sticker=sticker)
+    wait = slow_mode_wait(standing=standing, creator_id=session.creator_id, user_id=sender.pk, now=now)
+    if wait:
+        raise ChatRefused(
+            f"Slow mode is on: one message every {standing.slow_mode_seconds} seconds. Wait {wait} s.",
+            code="slow_mode",
+        )
     if not chat_rate_take(user_id=sender.pk):
         raise ChatRefused(
             f"You are sending messages too fast: at most {settings.CHAT_RATE_MESSAGES} every "

@@ -18,6 +18,8 @@ from ..live.selectors import live_session_get
 from ..shop.selectors import shop_item_get
 from .services import chat_message_post
 
+REFUSAL_STATUS = {"rate_limited": 429, "slow_mode": 429, "banned": 403, "timed_out": 403}
+
 
 @dataclass
 class _Outcome:
@@ -41,7 +43,7 @@ def _chat(request: HttpRequest, session: LiveSession) -> _Outcome:
             sender=request_user(request), session=session, text=form.cleaned_data["text"], sticker=sticker
         )
     except ValidationError as exc:
-        return _Outcome(False, str(exc.messages[0]), 429 if getattr(exc, "code", "") == "rate_limited" else 400)
+        return _Outcome(False, str(exc.messages[0]), REFUSAL_STATUS.get(getattr(exc, "code", "") or "", 400))
     effect = message.effect.name if message.effect is not None else None
     text = f"Sent with the {effect} effect." if effect else "Sent."
     return _Outcome(True, text, data={"id": message.pk, "effect": effect})

@@ -107,7 +107,7 @@ if with_board then
   end)
   local parts = {}
   for i = 1, math.min(limit, #rows) do
-    local shown = redis.call('HGET', KEYS[3], rows[i].member) or '{"name":"Anonymous","subscriber":false}'
+    local shown = redis.call('HGET', KEYS[3], rows[i].member) or '{"name":"Anonymous","subscriber":false,"level":0}'
     parts[#parts + 1] = string.sub(shown, 1, -2) .. ',"coins":' .. string.format('%d', rows[i].coins) .. '}'
   end
   fields[3] = 'b'
@@ -208,11 +208,13 @@ def live_board_rebuild(*, session_id: int) -> None:
 
 def live_gift_published(*, send: GiftSend) -> None:
     """A gift in a live room committed: push it (with its combo count and the room's new leaderboard)."""
+    from ..sending.levels import gifter_level_shown
     from ..sending.selectors import gift_combo_count, gift_feed_item
     from ..subscriptions.selectors import subscriber_is_current
 
     subscribed = subscriber_is_current(subscriber=send.sender, creator=send.creator)
-    item = gift_feed_item(send=send, subscribed=subscribed, combo=gift_combo_count(send=send))
+    level = gifter_level_shown(person=send.sender)  # from the cache the gift just moved (once per event)
+    item = gift_feed_item(send=send, subscribed=subscribed, combo=gift_combo_count(send=send), level=level)
     publish(
         session_id=send.live_session_id,  # type: ignore[arg-type]
         event={"type": "gift", "gift": item},
@@ -221,7 +223,7 @@ def live_gift_published(*, send: GiftSend) -> None:
             member=board_member(sender_id=send.sender_id, visibility=send.visibility),
             coins=send.coins,
             token=f"g{send.pk}",
-            shown={"name": item["name"], "subscriber": item["subscriber"]},
+            shown={"name": item["name"], "subscriber": item["subscriber"], "level": item["level"]},
         ),
     )
 
@@ -251,16 +253,18 @@ def _live_gift_cancelled(*, send: GiftSend) -> None:
 
 def live_chat_published(*, message: ChatMessage) -> None:
     from ..chat.selectors import chat_feed_item
+    from ..sending.levels import gifter_level_shown
     from ..subscriptions.selectors import subscriber_is_current
 
     subscribed = subscriber_is_current(subscriber=message.sender, creator=message.session.creator)
-    item = chat_feed_item(message=message, subscribed=subscribed)
+    item = chat_feed_item(message=message, subscribed=subscribed, level=gifter_level_shown(person=message.sender))
     publish(session_id=message.session_id, event={"type": "chat", "chat": item})
 
 
 def live_badge_published(*, creator_id: int, person: User) -> None:
     """``person`` became a subscriber of the creator: if the creator is live, the room's board shows their badge."""
     from ..models import LiveSession
+    from ..sending.levels import gifter_level_shown
     from ..sending.selectors import ANONYMOUS, public_name
 
     session_id = LiveSession.objects.filter(creator_id=creator_id, ended_at__isnull=True).values_list("pk", flat=True)
@@ -272,7 +276,11 @@ def live_badge_published(*, creator_id: int, person: User) -> None:
             board=BoardChange(
                 op="name",
                 member=board_member(sender_id=person.pk, visibility="public"),
-                shown={"name": name, "subscriber": name != ANONYMOUS},
+                shown={
+                    "name": name,
+                    "subscriber": name != ANONYMOUS,
+                    "level": gifter_level_shown(person=person) if name != ANONYMOUS else 0,
+                },
             ),
         )
 

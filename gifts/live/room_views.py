@@ -19,6 +19,8 @@ from coinshop.http import request_user
 from ..catalog.selectors import gifts_locked
 from ..chat.selectors import chat_feed
 from ..forms import ChatForm, LiveStartForm
+from ..moderation.selectors import chat_removed_ids
+from ..moderation.views import room_moderation_context
 from ..sending.leaderboards import leaderboard_for_session
 from ..sending.views import gift_panel_context
 from ..shop.selectors import effect_armed_get, stickers_owned
@@ -70,6 +72,7 @@ def live_room(request: HttpRequest, session_id: int) -> HttpResponse:
             "combo_seconds": settings.GIFT_COMBO_SECONDS,
             "locked": [] if subscriber else gifts_locked(creator_id=session.creator_id),
             "goal": goal_state_for(creator_id=session.creator_id),
+            **room_moderation_context(user=user, creator=session.creator),
             **gift_panel_context(request, session.creator, subscriber),
         },
     )
@@ -94,6 +97,7 @@ def live_feed(request: HttpRequest, session_id: int) -> JsonResponse:
             "gifts": selectors.live_feed(session=session),
             "leaderboard": leaderboard_for_session(session=session),
             "chat": chat_feed(session=session),
+            "chat_removed": chat_removed_ids(session_id=session.pk),
             "live": session.is_live,
             "streaming": session.streaming,
             "goal": goal_state_for(creator_id=session.creator_id),

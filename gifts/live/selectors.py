@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import CreatorProfile
 
 from ..chat.models import ChatMessage
+from ..sending.levels import gifter_levels_shown
 from ..sending.models import GiftSend, GiftSendStatus
 from ..sending.selectors import gift_feed_item
 from ..subscriptions.selectors import subscribed_exists
@@ -68,6 +69,7 @@ def live_feed(*, session: LiveSession, after_id: int = 0, limit: int = 30) -> li
     window = list(_feed_sends(session).order_by("-id")[: limit + 20])[::-1]
     combo_gap = timedelta(seconds=settings.GIFT_COMBO_SECONDS)
     last: dict[tuple[int, int], tuple[datetime, int]] = {}
+    levels = gifter_levels_shown(people={send.sender for send in window})  # one query at most, for the whole feed
     items = []
     for send in window:
         key = (send.sender_id, send.gift_id)
@@ -76,13 +78,21 @@ def live_feed(*, session: LiveSession, after_id: int = 0, limit: int = 30) -> li
         if send.status != GiftSendStatus.CANCELLED:
             last[key] = (send.created_at, combo)
         if send.pk > after_id:
-            items.append(gift_feed_item(send=send, subscribed=send.sender_subscribed, combo=combo))  # type: ignore[attr-defined]
+            items.append(
+                gift_feed_item(
+                    send=send,
+                    subscribed=send.sender_subscribed,  # type: ignore[attr-defined]
+                    combo=combo,
+                    level=levels.get(send.sender_id, 0),
+                )
+            )
     return items[-limit:]
 
 
 def live_feed_version(*, session: LiveSession) -> str:
     """A fingerprint of what the live room shows: it changes with every gift (whatever order they commit in), every
-    cancellation, every chat message and the end of the stream. One query; the polling fallback compares it."""
+    cancellation, every chat message (and its deletion by a moderator) and the end of the stream. One query; the
+    polling fallback compares it."""
     gifts = GiftSend.objects.filter(live_session=session).order_by().values("live_session")
     chat = ChatMessage.objects.filter(session=session).order_by().values("session")
     row = (
@@ -93,11 +103,14 @@ def live_feed_version(*, session: LiveSession) -> str:
                 Subquery(gifts.filter(status=GiftSendStatus.CANCELLED).annotate(n=Count("pk")).values("n")), 0
             ),
             chat=Coalesce(Subquery(chat.annotate(n=Count("pk")).values("n")), 0),
+            removed=Coalesce(  # chat messages a moderator deleted
+                Subquery(chat.filter(removal__isnull=False).annotate(n=Count("pk")).values("n")), 0
+            ),
         )
-        .values_list("gifts", "cancelled", "chat", "ended_at")
+        .values_list("gifts", "cancelled", "chat", "removed", "ended_at")
         .get()
     )
-    return "{}.{}.{}.{}".format(*row[:3], 0 if row[3] is None else 1)
+    return "{}.{}.{}.{}.{}".format(*row[:4], 0 if row[4] is None else 1)
 
 
 def live_session_get(*, session_id: int, with_creator: bool = False) -> LiveSession | None:

@@ -16,6 +16,7 @@ from accounts.selectors import PUBLIC_NAMES_VERSION_KEY
 
 from ..live.models import LiveSession
 from ..subscriptions.selectors import subscribed_exists
+from .levels import gifter_levels_shown
 from .models import GiftSend, GiftSendStatus
 from .selectors import ANONYMOUS, public_name
 
@@ -39,12 +40,19 @@ def _leaderboard(sends: QuerySet[GiftSend], limit: int, creator_id: int) -> Boar
         .select_related("creator")
         .annotate(subscribed=subscribed_exists(creator_id=creator_id, person="pk"))
     }
+    levels = gifter_levels_shown(people=people.values())
     board = []
     for r in rows:
         person = people[r["sender_id"]]
         name = public_name(sender=person, anonymous=r["visibility"] == "anonymous")
+        shown = name != ANONYMOUS
         board.append(
-            {"name": name, "coins": r["total"], "subscriber": name != ANONYMOUS and person.subscribed}  # type: ignore[attr-defined]
+            {
+                "name": name,
+                "coins": r["total"],
+                "subscriber": shown and person.subscribed,  # type: ignore[attr-defined]
+                "level": levels.get(person.pk, 0) if shown else 0,
+            }
         )
     return board[:limit]
 
@@ -66,11 +74,17 @@ def live_board_rows(*, session_id: int) -> tuple[list[tuple[str, int, dict[str, 
         .select_related("creator")
         .annotate(subscribed=subscribed_exists(creator_id=session.creator_id, person="pk"))
     }
+    levels = gifter_levels_shown(people=people.values())
     rows: list[tuple[str, int, dict[str, object]]] = []
     for r in totals:
         person = people[r["sender_id"]]
         name = public_name(sender=person, anonymous=r["visibility"] == "anonymous")
-        shown = {"name": name, "subscriber": name != ANONYMOUS and person.subscribed}  # type: ignore[attr-defined]
+        public = name != ANONYMOUS
+        shown = {
+            "name": name,
+            "subscriber": public and person.subscribed,  # type: ignore[attr-defined]
+            "level": levels.get(person.pk, 0) if public else 0,
+        }
         rows.append((f"{r['sender_id']}:{r['visibility']}", r["total"], shown))
     tokens = []
     for pk, status in GiftSend.objects.filter(live_session_id=session_id).values_list("pk", "status"):

@@ -23,14 +23,16 @@ def public_name(*, sender: User, anonymous: bool) -> str:
     return sender.public_name
 
 
-def gift_feed_item(*, send: GiftSend, subscribed: bool, combo: int) -> dict[str, object]:
+def gift_feed_item(*, send: GiftSend, subscribed: bool, combo: int, level: int = 0) -> dict[str, object]:
     """One gift as the live room shows it (the feed and the pushed event alike): already public, so an anonymous
-    gifter is "Anonymous" here and nothing else about them is in it."""
+    gifter is "Anonymous" here and nothing else about them is in it (``level``: the gifter level others may see,
+    ``gifts.sending.levels``; never beside "Anonymous")."""
     name = public_name(sender=send.sender, anonymous=send.is_anonymous)
     return {
         "id": send.pk,
         "name": name,
         "subscriber": name != ANONYMOUS and subscribed,
+        "level": level if name != ANONYMOUS else 0,
         "effect": send.effect.effect_class if send.effect is not None else "",
         "gift": send.gift.name,
         "artwork": static(send.gift.artwork),

@@ -37,6 +37,7 @@ from ..shop.models import ShopItem
 from ..shop.services import shop_effect_consume
 from ..subscriptions.selectors import subscriber_is_current
 from .leaderboards import leaderboard_version_key
+from .levels import gifter_level_moved
 from .models import GiftSend, GiftSendStatus
 from .velocity import VelocityExceeded, creator_gift_review_list, gift_is_flagged, gift_velocity_check
 
@@ -161,6 +162,7 @@ def gift_send(
             ) from None
         return existing  # the same form submitted twice: it was sent once
     leaderboards_changed(creator_id=creator.pk)
+    gifter_level_moved(user_id=sender.pk, coins=coins)  # before the live event, which carries the level
     if live_session is not None:
         transaction.on_commit(lambda: live_gift_published(send=send))
     if facts.goal_open:
@@ -194,6 +196,7 @@ def gift_undo(*, send: GiftSend, by: User, now: datetime | None = None) -> GiftS
         send.status = GiftSendStatus.CANCELLED
         send.save(update_fields=["status"])
         leaderboards_changed(creator_id=send.creator_id)
+        gifter_level_moved(user_id=send.sender_id, coins=-send.coins)
     if send.live_session_id:
         transaction.on_commit(lambda: live_gift_cancelled(send=send))
     transaction.on_commit(lambda: goal_moved(creator_id=send.creator_id))

@@ -18,6 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coinshop.celery import task_enqueue
+from notifications.models import NotificationKind
+from notifications.services import notify
 from wallet.selectors import wallet_balance_get
 from wallet.services import (
     InsufficientFunds,
@@ -26,7 +28,7 @@ from wallet.spending import SpendRefused, spend_check
 
 from ..sending.services import leaderboards_changed
 from .models import Subscription, SubscriptionStatus
-from .services import _period_pay
+from .services import _period_pay, day_text
 
 logger = logging.getLogger(__name__)
 
@@ -91,11 +93,26 @@ def subscription_renew(*, subscription_id: int, now: datetime | None = None) -> 
             transaction.on_commit(
                 lambda: task_enqueue("gifts.tasks.subscription_email_task", subscription_id, "lapsed"), robust=True
             )
+            notify(
+                user_id=subscription.subscriber_id,
+                kind=NotificationKind.SUBSCRIPTION,
+                text=f"Your subscription to {subscription.plan.creator.display_name} ended. {problem or ''}",
+                link=reverse("subscriptions"),
+                dedupe_key=f"subscription-ended:{subscription.pk}:{period_start.isoformat()}",
+            )
             return "lapsed"
         subscription.current_period_start = period.period_start
         subscription.current_period_end = period.period_end
         subscription.next_renewal_at = period.period_end
         subscription.save(update_fields=["current_period_start", "current_period_end", "next_renewal_at", "updated_at"])
+        notify(
+            user_id=subscription.subscriber_id,
+            kind=NotificationKind.SUBSCRIPTION,
+            text=f"Your subscription to {subscription.plan.creator.display_name} renewed for "
+            f"{subscription.coins_per_month:,} coins, until {day_text(period.period_end)}.",
+            link=reverse("subscriptions"),
+            dedupe_key=f"subscription-renewed:{subscription.pk}:{period.period_start.isoformat()}",
+        )
     return "renewed"
 
 

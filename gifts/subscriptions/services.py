@@ -16,10 +16,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import CreatorProfile, User
 from coinshop.celery import task_enqueue
+from notifications.models import NotificationKind
+from notifications.services import notify_many
 from wallet.models import Asset, SystemAccount, TransactionKind
 from wallet.services import (
     InsufficientFunds,
@@ -106,6 +109,14 @@ def _current_subscribers_reprice(*, plan: SubscriptionPlan, base_url: str, now: 
         .values_list("pk", flat=True)
     )
     Subscription.objects.filter(pk__in=asked).update(price_offer_coins=price, updated_at=now)
+    if asked:
+        notify_many(
+            user_ids=Subscription.objects.filter(pk__in=asked).values_list("subscriber_id", flat=True),
+            kind=NotificationKind.SUBSCRIPTION,
+            text=f"{plan.creator.display_name} raised the price to {price:,} coins a month: accept it to keep "
+            "your subscription after this month.",
+            link=reverse("subscriptions"),
+        )
     for subscription_id in asked:
         transaction.on_commit(
             lambda pk=subscription_id: task_enqueue(  # type: ignore[misc]

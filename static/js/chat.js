@@ -14,6 +14,16 @@
     result.className = "chat-result " + (ok ? "ok" : "error");
   }
 
+  function barred(message) {
+    // Timed out or banned (a moderator acted meanwhile): the chat box says why instead of offering a form that fails.
+    var notice = document.createElement("p");
+    notice.className = "status status-warn chat-notice";
+    notice.id = "chat-notice";
+    notice.setAttribute("role", "status");
+    notice.textContent = message;
+    form.replaceWith(notice);
+  }
+
   function effectUsed() {
     // The armed effect goes with the next gift or message in a live room: once used, the note goes away.
     var note = document.getElementById("armed-effect");
@@ -36,8 +46,9 @@
     button.disabled = true;
     fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin",
                          headers: { "Accept": "application/json" } })
-      .then(function (r) { return r.json(); })
+      .then(function (r) { return r.json().then(function (data) { data.status = r.status; return data; }); })
       .then(function (data) {
+        if (data.status === 403) { barred(data.error); return; }
         if (data.ok) {
           say(data.message, true);
           input.value = "";
@@ -51,7 +62,7 @@
         }
       })
       .catch(function () { say("Could not reach Coinshop; nothing was sent. Please try again.", false); })
-      .finally(function () { button.disabled = false; input.focus(); });
+      .finally(function () { button.disabled = false; if (document.body.contains(input)) { input.focus(); } });
   });
 
   document.addEventListener("coinshop:gift-sent", effectUsed);

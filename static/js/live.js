@@ -28,7 +28,17 @@
   }
 
   function badge(parent, person) {
-    // The subscriber badge next to a name (never next to "Anonymous": the server leaves it off there).
+    // The gifter level and the subscriber badge next to a name (never next to "Anonymous": the server leaves them off).
+    if (person.level > 0) {
+      parent.appendChild(document.createTextNode(" "));
+      var lv = text("span", "", "level-badge");
+      lv.title = "Gifter level " + person.level;
+      lv.appendChild(text("span", "Gifter level ", "visually-hidden"));
+      lv.appendChild(text("span", "Lv ", ""));
+      lv.lastChild.setAttribute("aria-hidden", "true");
+      lv.appendChild(document.createTextNode(String(person.level)));
+      parent.appendChild(lv);
+    }
     if (!person.subscriber) { return; }
     parent.appendChild(document.createTextNode(" "));
     var el = text("span", "★ Subscriber", "sub-badge");
@@ -59,6 +69,13 @@
     chat.appendChild(li);
     while (chat.children.length > 100) { chat.removeChild(chat.firstChild); }
     chat.scrollTop = chat.scrollHeight;
+  }
+
+  function removeChat(id) {
+    // A moderator deleted the message: it leaves every page (and is not shown again by a later feed).
+    shownChat[id] = true;
+    var li = chat && chat.querySelector('li[data-id="' + id + '"]');
+    if (li) { li.remove(); }
   }
 
   function markCancelled(li) {
@@ -194,6 +211,7 @@
   function renderFeed(data, live) {
     data.gifts.forEach(function (g) { if (addGift(g) && live) { animate(g); } });
     (data.chat || []).forEach(addChat);
+    (data.chat_removed || []).forEach(removeChat);
     renderBoard(data.leaderboard);
     if ("goal" in data) {  // polling: say "reached" when this page sees it become so
       var done = document.getElementById("goal-done");
@@ -231,6 +249,7 @@
       if (pop) { pop.remove(); }
     }
     else if (event.type === "chat") { addChat(event.chat); }
+    else if (event.type === "chat_removed") { removeChat(event.message_id); }
     else if (event.type === "ended") { ended(); }
     else if (event.type === "goal") { showGoal(event.goal, event.reached); }
     else if (event.type === "viewers") { var count = document.getElementById("viewer-count"); if (count) { count.textContent = Number(event.count).toLocaleString("en-US"); } }

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ["accounts", "wallet", "gifts", "videos", "payouts"]  # bottom to top
+APPS = ["notifications", "accounts", "wallet", "gifts", "videos", "posts", "supporters", "payouts"]  # bottom to top
 TOP = {"coinshop.closing", "coinshop.closing_views", "coinshop.urls", "coinshop.views", "coinshop.admin"}
 
 

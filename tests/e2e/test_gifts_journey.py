@@ -77,7 +77,8 @@ def test_a_gift_in_a_live_room_reaches_the_other_viewer_and_the_creator_live(
     # A sends a Heart publicly: B's feed and leaderboard show Ann within a second, on the same page.
     clicked_at = time.time() * 1000
     _send(a, "Heart")
-    expect(b.locator("#gift-feed")).to_contain_text("Ann sent 1 × Heart", timeout=SEEN_WITHIN_MS)
+    # Ann shows her gifting: her gifter level badge stands beside her name (5 coins gifted: level 1).
+    expect(b.locator("#gift-feed")).to_contain_text("Ann Gifter level Lv 1 sent 1 × Heart", timeout=SEEN_WITHIN_MS)
     expect(b.locator("#live-board")).to_contain_text("Ann", timeout=SEEN_WITHIN_MS)
     heart = GiftSend.objects.get(sender=ann, gift__slug="heart")
     public_delay = _delay_ms(b, heart, clicked_at)
@@ -93,7 +94,7 @@ def test_a_gift_in_a_live_room_reaches_the_other_viewer_and_the_creator_live(
     # A sends a Clap anonymously: B sees "Anonymous" in the feed and on the leaderboard, and the Clap is not Ann's.
     clicked_at = time.time() * 1000
     _send(a, "Clap", anonymous=True)
-    expect(b.locator("#gift-feed")).to_contain_text("Anonymous sent 1 × Clap", timeout=SEEN_WITHIN_MS)
+    expect(b.locator("#gift-feed")).to_contain_text("Anonymous sent 1 × Clap", timeout=SEEN_WITHIN_MS)  # no badge
     expect(b.locator("#live-board")).to_contain_text("Anonymous", timeout=SEEN_WITHIN_MS)
     clap = GiftSend.objects.get(sender=ann, gift__slug="clap")
     assert clap.visibility == "anonymous"
@@ -146,7 +147,9 @@ def test_a_gift_in_a_live_room_reaches_the_other_viewer_and_the_creator_live(
     undo = a.locator("#undo-gift")
     expect(undo).to_be_visible()
     expect(undo).to_have_text(re.compile(r"Cancel \(\d s\)"))
-    expect(b.locator("#gift-feed")).to_contain_text("Ann sent 1 × Crown", timeout=SEEN_WITHIN_MS)
+    expect(b.locator("#gift-feed")).to_contain_text(
+        re.compile(r"Ann Gifter level Lv \d+ sent 1 × Crown"), timeout=SEEN_WITHIN_MS
+    )
     expect(b.locator("#live-board li").first).to_contain_text("Ann")
     shot(a, "viewer-a-can-cancel-crown")
     undo.click()

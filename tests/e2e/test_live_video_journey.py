@@ -79,13 +79,13 @@ def test_a_stream_from_obs_plays_in_the_room_with_gifts_over_it(
             delay = b.evaluate(f"window.__popped[{heart.pk}]") - clicked_at
             assert delay < SEEN_WITHIN_MS, delay
             # The newest gift is in sight without scrolling, on a laptop and on a phone.
-            expect(b.locator("#gift-feed li").first).to_contain_text("Ann sent 1 × Heart")
+            expect(b.locator("#gift-feed li").first).to_contain_text("Ann Gifter level Lv 1 sent 1 × Heart")
             expect(b.locator("#gift-feed li").first).to_be_in_viewport()
             shot(b, "live-room-1280x800")
             a.locator('.tray-gift[data-gift-name="Rose"]').click()
             b.set_viewport_size({"width": 390, "height": 844})
             expect(b.locator("#gift-overlay .gift-pop").last).to_contain_text("Ann sent Rose", timeout=SEEN_WITHIN_MS)
-            expect(b.locator("#gift-feed li").first).to_contain_text("Ann sent 1 × Rose")
+            expect(b.locator("#gift-feed li").first).to_contain_text("Ann Gifter level Lv 1 sent 1 × Rose")
             for part in ("#live-video", "#gift-feed li >> nth=0", "#chat-title", ".tray-gift >> nth=0"):
                 expect(b.locator(part)).to_be_in_viewport()
             assert b.evaluate("document.documentElement.scrollHeight - window.innerHeight") <= 200  # only the footer

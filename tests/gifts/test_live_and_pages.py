@@ -34,8 +34,8 @@ def test_feed_shows_new_gifts_with_combo_and_the_session_leaderboard(client, mak
         ("Anonymous", "Clap", 1),
     ]
     assert data["leaderboard"] == [
-        {"name": "Anonymous", "coins": 10, "subscriber": False},
-        {"name": "Ann", "coins": 4, "subscriber": False},
+        {"name": "Anonymous", "coins": 10, "subscriber": False, "level": 0},
+        {"name": "Ann", "coins": 4, "subscriber": False, "level": 1},  # no level beside "Anonymous"
     ]
     # The polling fallback: while nothing changes the answer is only the version it already has.
     assert client.get(f"/live/{live.pk}/feed.json?v={data['v']}").json() == {"v": data["v"], "unchanged": True}
@@ -51,7 +51,7 @@ def test_people_who_opted_out_of_leaderboards_are_not_named(client, make_user, c
     gift_send(sender=shy, creator=creator, gift=catalog["clap"], live_session=live, visibility="public")
     data = client.get(f"/live/{live.pk}/feed.json").json()
     assert data["gifts"][0]["name"] == "Anonymous"
-    assert data["leaderboard"] == [{"name": "Anonymous", "coins": 10, "subscriber": False}]
+    assert data["leaderboard"] == [{"name": "Anonymous", "coins": 10, "subscriber": False, "level": 0}]
     page = client.get(f"/@{creator.handle}/").content.decode()
     assert "Shy" not in page and "shy@example.com" not in page
 
@@ -134,15 +134,16 @@ def _many_gifts(make_user, creator, live, catalog, fund, senders=8, first=0):
 
 
 # Session, user, creator, live session, two leaderboards (aggregate + names each), gifts on sale, balance, nav,
-# the viewer's subscription and the creator's plan, the creator's videos, the creator's gift goal. (Subscriber badges
-# are a subquery of the names' query.)
-CREATOR_PAGE_QUERIES = 15
+# the viewer's subscription and the creator's plan, the creator's videos, the creator's gift goal, the creator's
+# posts. (Subscriber badges are a subquery of the names' query; gifter levels come from the cache.)
+CREATOR_PAGE_QUERIES = 16
 CACHED_BOARD_QUERIES = 2  # a leaderboard read from the cache saves its aggregate and its names
 # Session, user, live session, feed (one join), leaderboard (aggregate + names), gifts on sale, balance, nav,
 # chat (one join), the viewer's stickers, armed effect, whether the viewer subscribes, the feed's version, and the
-# gifts locked for subscribers (shown locked in the tray), and the creator's gift goal.
-LIVE_ROOM_QUERIES = 16
-FEED_QUERIES = 9  # session, live session, version, feed, board (2), chat, the goal
+# gifts locked for subscribers (shown locked in the tray), the creator's gift goal, and where the viewer stands in the
+# creator's chat (moderation: banned, timed out, slow mode, moderator; one query).
+LIVE_ROOM_QUERIES = 17
+FEED_QUERIES = 10  # session, live session, version, feed, board (2), chat, the chat messages deleted, the goal
 
 
 def _without_session_query(settings, queries: int) -> int:

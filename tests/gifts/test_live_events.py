@@ -94,9 +94,9 @@ def test_events_reach_two_viewers_in_order_with_the_board(server, room, gifters,
         last_board
         == _db_board(room)
         == [
-            {"name": "Gifter 0", "coins": 2, "subscriber": False},
-            {"name": "Gifter 1", "coins": 2, "subscriber": False},
-            {"name": "Gifter 2", "coins": 2, "subscriber": False},
+            {"name": "Gifter 0", "coins": 2, "subscriber": False, "level": 1},
+            {"name": "Gifter 1", "coins": 2, "subscriber": False, "level": 1},
+            {"name": "Gifter 2", "coins": 2, "subscriber": False, "level": 1},
         ]
     )
     a.close()
@@ -187,7 +187,7 @@ def test_a_cancellation_and_the_end_of_the_stream_arrive_as_events(server, room,
     gift_undo(send=big, by=gifters[0])
     undo = stream.events_until(1)
     assert undo == [{"id": undo[0]["id"], "type": "undo", "gift_id": big.pk}]
-    board = [{"name": "Gifter 1", "coins": 1, "subscriber": False}]
+    board = [{"name": "Gifter 1", "coins": 1, "subscriber": False, "level": 1}]  # gifter level 1 (1 coin)
     assert stream.messages[-1].data["board"] == _db_board(room) == board
     live_session_end(session=room, by=room.creator.user)
     assert stream.events_until(1)[0]["type"] == "ended"

@@ -102,7 +102,7 @@ def test_the_relay_feeds_nchan_and_nchan_resumes_viewers(nchan, make_creator, ma
         got = _gift_ids(stream, sent)
         assert got in (sent, [first, *sent]), got  # in order, each once
     last = a.messages[-1]
-    assert last.data["board"] == [{"name": "Ann", "coins": 5, "subscriber": False}]
+    assert last.data["board"] == [{"name": "Ann", "coins": 5, "subscriber": False, "level": 1}]  # gifter level 1
     seen = a.last_event_id  # nchan's own message id
     a.close()
     missed = [gift() for _ in range(2)]

@@ -19,6 +19,6 @@ def creator_videos(context: template.Context, profile: Any) -> dict[str, object]
         "profile": profile,
         "is_own_page": own,
         "videos": video_list_for_creator_page(
-            creator=profile, can_see_locked=own or bool(context.get("is_subscriber"))
+            creator=profile, can_see_locked=own or bool(context.get("is_subscriber")), own=own
         ),
     }

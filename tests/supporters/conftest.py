@@ -1,0 +1,1 @@
+from tests.gifts.conftest import catalog, creator, live, plan  # noqa: F401 - the gifts tests' fixtures
