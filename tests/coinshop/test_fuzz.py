@@ -23,6 +23,9 @@ from hypothesis import strategies as st
 from accounts.models import CreatorProfile, User
 from gifts.live.models import StreamKey
 from gifts.models import Gift, LiveSession, ShopItem, SubscriptionPlan
+from notifications.forms import CHANNELS, field_name
+from notifications.models import NotificationKind
+from posts.models import Post
 from wallet.models import CoinPackage, LedgerTransaction
 
 from ..conftest import otp_login
@@ -69,8 +72,8 @@ def world(
     client: Client,
     fund: Callable[[User, int], None],
 ) -> dict[str, Any]:
-    """A creator who is also a viewer (signed in with 2FA, 100,000 coins), a second creator live with a plan, a gift,
-    a sticker and an effect, a coin package, and the second creator's overlay token."""
+    """A creator who is also a viewer (signed in with 2FA, 100,000 coins, live, with a post), a second creator live
+    with a plan, a gift, a sticker and an effect, a coin package, and the second creator's overlay token."""
     me = make_creator("fuzzer")
     User.objects.filter(pk=me.user_id).update(date_joined=timezone.now() - timedelta(days=60))
     _, codes = enable_2fa(me.user)
@@ -86,10 +89,25 @@ def world(
     )
     CoinPackage.objects.create(coins=70, price_minor=99, currency="USD")
     key = StreamKey.objects.create(creator=star, key="s" * 32, overlay_token="ov_fuzz")
-    return {"client": client, "handle": star.handle, "session": live.pk, "gift": gift.pk, "token": key.overlay_token}
+    mine = LiveSession.objects.create(creator=me)
+    post = Post.objects.create(creator=me, text="Thanks for the support")
+    return {
+        "client": client,
+        "handle": star.handle,
+        "session": live.pk,
+        "gift": gift.pk,
+        "token": key.overlay_token,
+        "me": me.handle,
+        "mine": mine.pk,
+        "post": post.public_id,
+    }
 
 
-# (method, path, fields): every form and JSON endpoint; {handle}, {session} and {token} are real, {any} is fuzzed.
+PREFERENCES = [field_name(kind, channel) for kind in NotificationKind.values for channel, _ in CHANNELS]
+
+
+# (method, path, fields): every form and JSON endpoint; {handle}, {session} and {token} are the other creator's (live),
+# {me}, {mine} and {post} the signed-in creator's own; {any} is fuzzed. ``test_every_url_is_fuzzed`` keeps it complete.
 ENDPOINTS: list[tuple[str, str, list[str]]] = [
     ("GET", "/creators/", ["q"]),
     ("GET", "/wallet/", ["kind", "date_from", "date_to", "page"]),
@@ -124,7 +142,68 @@ ENDPOINTS: list[tuple[str, str, list[str]]] = [
     ("POST", "/subscriptions/plan/", ["name", "coins_per_month", "active", "subscriber_gifts"]),
     ("GET", "/v/{any}/status.json", []),
     ("POST", "/v/{any}/gift/", ["gift", "quantity", "visibility", "idempotency_key"]),
+    ("POST", "/v/{any}/delete/", []),
+    # issue 14: moderation, reports, posts, notifications, follow, thank-yous
+    ("POST", "/live/{mine}/moderate/", ["action", "message", "seconds", "reason"]),
+    ("POST", "/live/{session}/moderate/", ["action", "message", "seconds"]),
+    (
+        "POST",
+        "/@{me}/moderation/",
+        ["action", "slow_mode_seconds", "blocked_words", "handle", "moderator", "restriction"],
+    ),
+    ("POST", "/@{handle}/moderation/", ["action", "slow_mode_seconds", "blocked_words", "handle"]),
+    ("GET", "/moderation/", ["page"]),
+    ("POST", "/report/chat/{any}/", ["reason", "text"]),
+    ("POST", "/@{handle}/report/", ["reason", "text"]),
+    ("GET", "/@{handle}/posts/", ["page"]),
+    ("POST", "/posts/new/", ["text", "teaser", "audience", "min_coins", "window_days", "video"]),
+    ("POST", "/p/{post}/edit/", ["text", "teaser", "audience", "min_coins", "window_days", "video", "remove_image"]),
+    ("GET", "/p/{any}/", []),
+    ("GET", "/p/{any}/image", []),
+    ("POST", "/p/{any}/delete/", []),
+    ("GET", "/notifications/", ["page"]),
+    ("POST", "/notifications/read/", ["notification", "next"]),
+    ("POST", "/notifications/read-all/", ["next"]),
+    ("POST", "/notifications/preferences/", PREFERENCES),
+    ("POST", "/@{handle}/follow/", ["follow", "next"]),
+    ("POST", "/@{me}/follow/", ["follow"]),
+    ("GET", "/thanks/", ["page"]),
+    ("POST", "/thanks/live/{mine}/", ["gifter", "everyone", "note"]),
+    ("POST", "/thanks/live/{any}/", ["gifter", "note"]),
+    ("POST", "/thanks/video/{any}/", ["gifter", "everyone", "note"]),
 ]
+
+# Pages that take no input beyond their address (a GET of the page itself), and routes fuzzed elsewhere or not ours.
+NO_INPUT = {
+    "",
+    "levels/",
+    "healthz",
+    "wallet/recharge/",
+    "wallet/purchases/*/status.json",
+    "wallet/sandbox/checkout/*/",
+    "creator/become/",
+    "creator/earnings/",
+    "creator/payouts/stripe/return/",
+    "creator/payouts/stripe/refresh/",
+    "@*/",
+    "live/start/",
+    "overlay/*/",
+    "live/*/events",
+    "live/*/end/",
+    "gifts/sent/",
+    "gifts/received/",
+    "shop/",
+    "inventory/",
+    "subscriptions/",
+    "subscriptions/*/price/",
+    "@*/subscription/cancel/",
+    "@*/subscription/resume/",
+    "videos/new/",
+    "videos/mine/",
+    "v/*/",
+    "v/*/video.mp4",
+    "v/*/poster.jpg",
+}
 
 
 def _id(endpoint: tuple[str, str, list[str]]) -> str:
@@ -152,7 +231,7 @@ def test_generated_input_never_breaks_an_endpoint_nor_writes_money_when_refused(
         from urllib.parse import quote
 
         path = template.format(
-            handle=world["handle"], session=world["session"], token=world["token"], any=quote(part, safe="")
+            **{k: world[k] for k in ("handle", "session", "token", "me", "mine", "post")}, any=quote(part, safe="")
         )
         before = LedgerTransaction.objects.count()
         response = client.get(path, data) if method == "GET" else client.post(path, data)
@@ -163,3 +242,30 @@ def test_generated_input_never_breaks_an_endpoint_nor_writes_money_when_refused(
     for odd in ODD:  # each odd value in every field at once, before the generated ones
         probe = example(data=dict.fromkeys(fields, odd), part=odd)(probe)
     probe()
+
+
+def _shape(route: str) -> str:
+    """A route with its variable parts as ``*``: ``live/<int:session_id>/chat/`` and ``/live/{session}/chat/`` alike."""
+    import re
+
+    route = route.lstrip("^").rstrip("$").lstrip("/")
+    return re.sub(r"\(\?P<\w+>[^)]*\)|<[^>]+>|\{\w+\}", "*", route)
+
+
+def test_every_url_is_fuzzed() -> None:
+    """A new form or endpoint is added to ENDPOINTS (or, when it takes no input, to NO_INPUT): none is forgotten."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def routes(resolver: URLResolver, prefix: str = "") -> list[str]:
+        found = []
+        for entry in resolver.url_patterns:
+            if isinstance(entry, URLResolver):
+                found += routes(entry, prefix + str(entry.pattern))
+            elif isinstance(entry, URLPattern):
+                found.append(prefix + str(entry.pattern))
+        return found
+
+    ours = [r for r in routes(get_resolver()) if not r.startswith(("admin/", "accounts/", "stripe/", "^media/"))]
+    fuzzed = {_shape(path) for _, path, _ in ENDPOINTS}
+    forgotten = sorted(r for r in ours if _shape(r) not in fuzzed | NO_INPUT)
+    assert not forgotten, f"routes neither fuzzed nor listed as taking no input: {forgotten}"
