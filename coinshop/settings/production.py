@@ -14,6 +14,8 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set in the environment (comma-separated host names).")
+# Links in emails sent from tasks: the site's own address, not the development default.
+SITE_URL = env.str("SITE_URL", default=f"https://{ALLOWED_HOSTS[0].lstrip('.')}")
 
 PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="sandbox")
 DEMO_MODE = env.bool("DEMO_MODE", default=False)
