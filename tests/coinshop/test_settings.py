@@ -142,6 +142,9 @@ def test_the_sandbox_webhook_and_checkout_exist_only_where_the_sandbox_is_the_pr
 def test_production_links_in_emails_start_with_the_sites_own_address(run_django: RunDjango) -> None:
     """Emails sent from tasks (notifications) link to the site, not to the development default."""
     show = ["manage.py", "shell", "-c", "from django.conf import settings; print(settings.SITE_URL)"]
-    assert run_django(show, settings=PRODUCTION, **_production_env()).stdout.strip().splitlines()[-1] == "https://coinshop.example"
+    assert (
+        run_django(show, settings=PRODUCTION, **_production_env()).stdout.strip().splitlines()[-1]
+        == "https://coinshop.example"
+    )
     chosen = _production_env(SITE_URL="https://gifts.example")
     assert run_django(show, settings=PRODUCTION, **chosen).stdout.strip().splitlines()[-1] == "https://gifts.example"
