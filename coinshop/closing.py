@@ -10,7 +10,7 @@ of them imports it), so no app needs a signal from another for any step to happe
    creator first, through the ledger's payout return. A payout already being sent cannot be stopped: it completes,
    and if it fails later its diamonds are forfeited when they come back.
 3. Every coin and diamond left, on hold or not, is forfeited through the ledger (``wallet.services``).
-4. Payout bank details and personal data are erased, and the account is marked closed.
+4. Payout bank details, follows (both ways) and personal data are erased, and the account is marked closed.
 5. The closing goes on the audit log, with what was forfeited.
 
 Money that arrives afterwards (a payment confirmed late, a payout that fails, a dispute won) is forfeited as it
@@ -35,6 +35,7 @@ from gifts.subscriptions.services import subscriptions_end_now
 from payouts.models import Payout, PayoutStatus
 from payouts.selectors import creator_diamonds_summary
 from payouts.services import CANCELLABLE, payout_cancel, payout_details_erase
+from supporters.services import follows_erase
 from wallet.models import Asset
 from wallet.selectors import wallet_balance_get
 from wallet.services import user_balances_forfeit
@@ -115,6 +116,7 @@ def account_close(*, user: User, actor: User | None = None) -> dict[str, int]:
             payout_details_erase(creator=profile)
 
         forfeited = user_balances_forfeit(user=user)
+        follows_erase(user=user)
         being_sent = Payout.objects.filter(creator=profile, status=PayoutStatus.PROCESSING).count() if profile else 0
         user_personal_data_erase(user=user)
         audit_record(

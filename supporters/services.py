@@ -49,6 +49,21 @@ def follow_set(*, follower: User, creator: CreatorProfile, follow: bool) -> bool
     return follow
 
 
+def follows_erase(*, user: User) -> int:
+    """A closed account follows nobody and is followed by nobody (``coinshop.closing``): its follows, both ways, are
+    deleted and the cached counts they touched forgotten once committed. Returns how many were deleted."""
+    follows = Follow.objects.filter(follower=user) | Follow.objects.filter(creator__user=user)
+    keys = [
+        key
+        for creator_id, follower_id in follows.values_list("creator_id", "follower_id")
+        for key in follow_cache_keys(creator_id=creator_id, user_id=follower_id)
+    ]
+    deleted, _ = follows.delete()
+    cache.delete_many(keys)  # now, and again once committed (as ``follow_set``)
+    transaction.on_commit(lambda: cache.delete_many(keys))
+    return deleted
+
+
 def followers_notify_live(*, session_id: int, after_follow_id: int = 0) -> int | None:
     """Tell one batch of the creator's followers (those after ``after_follow_id``) that the creator is live.
     Returns where the next batch starts, or None when done (or the stream ended already). Safe to run twice: each

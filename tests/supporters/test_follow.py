@@ -94,3 +94,20 @@ def test_a_stream_started_by_obs_tells_followers_too(client, viewer, creator, dj
     with django_capture_on_commit_callbacks(execute=True):  # the encoder reconnects: same session, no new notice
         live_ingest_start(name=creator.handle, key=key.key)
     assert list(Notification.objects.values_list("user_id", "text")) == [(viewer.pk, "Alice is live: Alice is live")]
+
+
+def test_a_closed_account_follows_nobody_and_nobody_follows_it(client, viewer, creator, make_creator):
+    from coinshop.closing import account_close
+
+    other = make_creator("bea")
+    client.force_login(viewer)
+    _follow(client, creator.handle)
+    _follow(client, other.handle)
+    client.force_login(other.user)
+    _follow(client, creator.handle)
+    client.force_login(viewer)
+    assert "1 follower" in client.get(f"/@{other.handle}/").content.decode()  # the count is cached now
+
+    account_close(user=other.user)  # a creator who followed one creator and was followed by one viewer
+    assert list(Follow.objects.values_list("follower__email", "creator__handle")) == [(viewer.email, creator.handle)]
+    assert "1 follower" in client.get(f"/@{creator.handle}/").content.decode()
