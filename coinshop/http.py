@@ -23,10 +23,10 @@ def wants_json(request: HttpRequest) -> bool:
 
 def next_url(request: HttpRequest, default: str) -> str:
     """The ``next`` the form (or the address) carries when it is a page of this site, else ``default`` (never an open
-    redirect; over HTTPS, never one to plain HTTP). Only a path ("/..."): ``redirect`` would take any other word for a
-    view's name and fail."""
+    redirect; over HTTPS, never one to plain HTTP). A path ("/...") or a URL of this site: ``redirect`` would take
+    any other word ("0") for a view's name and fail."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target.startswith("/") and url_has_allowed_host_and_scheme(
+    if target.startswith(("/", "http://", "https://")) and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
