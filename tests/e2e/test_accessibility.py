@@ -12,7 +12,16 @@ from tests.gifts import conftest as gift_fixtures
 
 catalog = gift_fixtures.catalog
 
-VISITOR = ["/", "/creators/", "/accounts/login/", "/accounts/signup/", "/accounts/password/reset/", "/@mira/"]
+VISITOR = [
+    "/",
+    "/creators/",
+    "/accounts/login/",
+    "/accounts/signup/",
+    "/accounts/password/reset/",
+    "/@mira/",
+    "/@mira/posts/",
+    "/levels/",
+]
 VIEWER = [
     "/",
     "/wallet/",
@@ -27,6 +36,11 @@ VIEWER = [
     "/inventory/",
     "/subscriptions/",
     "/@mira/",
+    "/@mira/posts/",
+    "/@mira/report/",
+    "/notifications/",
+    "/notifications/preferences/",
+    "/moderation/",
     "{live}",
 ]
 CREATOR = [
@@ -37,6 +51,10 @@ CREATOR = [
     "/subscriptions/plan/",
     "/videos/new/",
     "/videos/mine/",
+    "/posts/new/",
+    "/@mira/moderation/",
+    "/thanks/",
+    "/notifications/",
 ]
 SIZES = [(1280, 800), (390, 844)]
 
