@@ -204,7 +204,7 @@ def _price_raised_email_send(*, subscription_id: int, base_url: str) -> None:
     if subscription.price_offer_coins is None:  # accepted, or the price came down again, before this went out
         return
     name = subscription.plan.creator.display_name
-    accept_url = base_url + reverse("subscription_price", args=[subscription.pk])
+    accept_url = (base_url or settings.SITE_URL).rstrip("/") + reverse("subscription_price", args=[subscription.pk])
     _email(
         subscription,
         "subscription_price_raised",

@@ -75,7 +75,8 @@ def subscription_plan_set(
     subscribers at once. Current subscribers renew at the price they agreed to: a lower price applies to them at
     once; a higher one only once each accepts it (an email asks, ``subscription_price_accept``), and a subscription
     whose raise is not accepted by its renewal ends with its period. ``base_url``: this site's address, for the
-    email's link. ``subscriber_gifts``: the gifts only subscribers may send this creator (None: leave them)."""
+    email's link (default ``SITE_URL``: never the address a request happened to come in on).
+    ``subscriber_gifts``: the gifts only subscribers may send this creator (None: leave them)."""
     if type(coins_per_month) is not int or not 1 <= coins_per_month <= settings.SUBSCRIPTION_MAX_COINS:
         raise SubscriptionRefused(f"Choose a monthly price from 1 to {settings.SUBSCRIPTION_MAX_COINS:,} coins.")
     if not creator.user.is_adult:

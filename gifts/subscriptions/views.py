@@ -128,7 +128,6 @@ def subscription_plan(request: HttpRequest) -> HttpResponse:
                 active=form.cleaned_data["active"],
                 name=form.cleaned_data["name"],
                 subscriber_gifts=form.cleaned_data["subscriber_gifts"],
-                base_url=request.build_absolute_uri("/")[:-1],
             )
         except ValidationError as exc:
             form.add_error(None, exc)

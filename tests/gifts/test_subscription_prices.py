@@ -66,8 +66,9 @@ def test_a_raise_after_the_reminder_is_not_charged_and_ends_the_subscription_wit
 
 
 def test_an_accepted_raise_is_charged_from_the_next_renewal(
-    client, viewer, creator, fund, django_capture_on_commit_callbacks
+    client, viewer, creator, fund, django_capture_on_commit_callbacks, settings
 ):
+    settings.SITE_URL = "https://coinshop.example"
     _set_price(client, creator, 100)
     fund(viewer, 1_000)
     client.force_login(viewer)
@@ -76,6 +77,7 @@ def test_an_accepted_raise_is_charged_from_the_next_renewal(
     with django_capture_on_commit_callbacks(execute=True):
         _set_price(client, creator, 300)
     link = _accept_link(mail.outbox[-1])
+    assert f"https://coinshop.example{link}" in mail.outbox[-1].body  # the site's address, not the request's host
 
     client.logout()
     assert client.get(link).status_code == 302  # after login only
