@@ -24,6 +24,7 @@ import functools
 import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -259,6 +260,30 @@ def live_chat_published(*, message: ChatMessage) -> None:
     subscribed = subscriber_is_current(subscriber=message.sender, creator=message.session.creator)
     item = chat_feed_item(message=message, subscribed=subscribed, level=gifter_level_shown(person=message.sender))
     publish(session_id=message.session_id, event={"type": "chat", "chat": item})
+
+
+def live_chat_erase(*, session_id: int, message_id: int, sent_at: datetime, chunk: int = 200) -> None:
+    """A moderator deleted a chat message: take its event out of the room's log (``XDEL``), so a viewer who
+    reconnects with an older ``Last-Event-ID`` is not sent its text again. Reads the log backwards only as far as
+    the message's time (less a minute for clocks), on the moderator's request, never on a viewer's path. Never raises.
+    nchan keeps its own copy of what the relay posted: see ``gifts.moderation``."""
+    if not realtime_enabled():
+        return
+    marker = f'"type":"chat","chat":{{"id":{message_id},'
+    oldest = max(0, int(sent_at.timestamp() * 1000) - 60_000)
+    try:
+        client, key, upto = redis_client(), stream_key(session_id), "+"
+        while True:
+            entries: Any = client.xrevrange(key, max=upto, min=f"{oldest}-0", count=chunk)
+            found = [entry_id for entry_id, fields in entries if marker in fields.get("e", "")]
+            if found:
+                client.xdel(key, *found)
+                return
+            if len(entries) < chunk:
+                return
+            upto = f"({entries[-1][0]}"
+    except Exception:
+        logger.warning("could not erase chat %s from the events of session %s", message_id, session_id, exc_info=True)
 
 
 def live_badge_published(*, creator_id: int, person: User) -> None:

@@ -14,8 +14,8 @@ from coinshop.http import next_url, request_user
 
 from ..chat.models import ChatMessage
 from .forms import ReportForm
-from .reports import report_create, report_exists
-from .selectors import chat_message_get
+from .reports import MessageNotReportable, message_reportable_check, report_create, report_exists
+from .selectors import chat_message_get, chat_name
 
 
 def _report(request: HttpRequest, *, creator: CreatorProfile, message: ChatMessage | None, back: str) -> HttpResponse:
@@ -37,7 +37,14 @@ def _report(request: HttpRequest, *, creator: CreatorProfile, message: ChatMessa
             messages.success(request, "Thank you: your report went to Coinshop's staff. They will look at it.")
             return redirect(back)
     status = 400 if form.errors else 200
-    context = {"form": form, "creator": creator, "message": message, "already": already, "back": back}
+    context = {
+        "form": form,
+        "creator": creator,
+        "message": message,
+        "sender_name": chat_name(message.sender) if message is not None else "",
+        "already": already,
+        "back": back,
+    }
     return render(request, "gifts/moderation/report.html", context, status=status)
 
 
@@ -47,6 +54,16 @@ def report_message(request: HttpRequest, message_id: int) -> HttpResponse:
     if message is None:
         raise Http404("No such chat message.")
     back = next_url(request, message.session.get_absolute_url())
+    try:
+        message_reportable_check(message=message)
+    except MessageNotReportable as exc:
+        status = 410 if exc.code == "removed" else 404
+        return render(
+            request,
+            "gifts/moderation/denied.html",
+            {"title": "This message cannot be reported", "text": exc.messages[0], "back": back},
+            status=status,
+        )
     return _report(request, creator=message.session.creator, message=message, back=back)
 
 

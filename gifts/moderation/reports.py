@@ -1,7 +1,12 @@
 """Reports to staff: a viewer reports a chat message or a creator (once each); staff resolve or dismiss it in the
-admin, with a note, audited (``accounts.audit.audit_record``, in the same transaction)."""
+admin, with a note, audited (``accounts.audit.audit_record``, in the same transaction).
+
+A chat message can be reported while it is still in its room: not once a moderator removed it (its text is shown to
+nobody any more), and only from a room that is live or ended in the last ``REPORT_WINDOW``."""
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -16,6 +21,26 @@ from .models import Report, ReportStatus
 
 REPORT_RATE_COUNT = 10  # reports one person may file ...
 REPORT_RATE_SECONDS = 3600  # ... in this many seconds
+REPORT_WINDOW = timedelta(days=7)  # a room's messages can be reported until this long after it ended
+
+REMOVED_TEXT = "This message was already removed by a moderator."
+
+
+class MessageNotReportable(ValidationError):
+    """This chat message cannot be reported (any more), with the reason in words; ``code``: "removed" or "too_old"."""
+
+
+def message_reportable_check(*, message: ChatMessage, now: datetime | None = None) -> None:
+    """Raise ``MessageNotReportable`` for a removed message, or one of a room that ended over a week ago."""
+    if hasattr(message, "removal"):
+        raise MessageNotReportable(REMOVED_TEXT, code="removed")
+    ended = message.session.ended_at
+    if ended is not None and ended < (now or timezone.now()) - REPORT_WINDOW:
+        raise MessageNotReportable(
+            f"This chat message can no longer be reported: its live stream ended more than {REPORT_WINDOW.days} days "
+            "ago. To report the creator, use the link on their page.",
+            code="too_old",
+        )
 
 
 def _rate_take(*, user_id: int) -> bool:
@@ -39,7 +64,9 @@ def report_create(
     *, reporter: User, creator: CreatorProfile, reason: str, text: str = "", message: ChatMessage | None = None
 ) -> Report:
     """File a report. The same person cannot report the same message (or creator) twice, nor themselves, and at most
-    ``REPORT_RATE_COUNT`` reports an hour."""
+    ``REPORT_RATE_COUNT`` reports an hour; a chat message only while it can be (``message_reportable_check``)."""
+    if message is not None:
+        message_reportable_check(message=message)
     if message is not None and message.sender_id == reporter.pk:
         raise ValidationError("You cannot report your own message.")
     if message is None and creator.user_id == reporter.pk:

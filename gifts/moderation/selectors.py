@@ -1,10 +1,15 @@
 """Moderation reads: may this person moderate these rooms, where does a person stand in a creator's chat (one query,
-on the path of every chat message), the action log, the people kept out, the moderators."""
+on the path of every chat message), the action log, the people kept out, the moderators.
+
+People moderated (a chat line's sender, whoever is banned or timed out) are named the way the chat showed them
+(``chat_name``: "Anonymous" for people who keep their gifting private), never by a name the chat hid."""
 
 from __future__ import annotations
 
 import functools
 import re
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,8 +17,10 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import CreatorProfile, User
+from accounts.names import name_skeleton
 
 from ..chat.models import ChatMessage
+from ..sending.selectors import public_name
 from .models import ChatRemoval, ChatRestriction, ModerationAction, Moderator, RoomRules
 
 BLOCKED_WORD_REFUSAL = "A word in your message is not allowed in this room. Please rephrase it."
@@ -51,20 +58,35 @@ class ChatStanding:
         if self.moderator or not self.blocked_words or not text:
             return False
         pattern = blocked_pattern(self.blocked_words)
-        return pattern is not None and pattern.search(text) is not None
+        return pattern is not None and pattern.search(blocked_text_normal(text)) is not None
 
 
 def blocked_words_list(words: str) -> list[str]:
     return [w for w in (line.strip() for line in words.splitlines()) if w]
 
 
+_WORD_BREAKS = re.compile(r"[\W_]+")
+_INVISIBLE = frozenset({"Cf", "Mn"})  # format characters (zero-width, soft hyphen), combining accents
+
+
+def blocked_text_normal(text: str) -> str:
+    """What a message (or a blocked word) says, for matching blocked words: NFKC (full-width letters), format and
+    combining characters dropped (zero-width spaces, soft hyphens, accents), case folded, each word reduced to the
+    confusable skeleton names are compared by (``accounts.names.name_skeleton``: a Cyrillic dze is an "s"), the
+    words joined by single spaces."""
+    decomposed = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", text))
+    kept = "".join(c for c in decomposed if unicodedata.category(c) not in _INVISIBLE).casefold()
+    return " ".join(s for s in (name_skeleton(w) for w in _WORD_BREAKS.split(kept)) if s)
+
+
 @functools.lru_cache(maxsize=256)
 def blocked_pattern(words: str) -> re.Pattern[str] | None:
-    """The blocked words as one pattern: each matched whole (not inside another word), in any case."""
-    listed = sorted(blocked_words_list(words), key=len, reverse=True)
+    """The blocked words as one pattern over ``blocked_text_normal`` text: each word or phrase normalised the same
+    way and matched whole (not inside another word). Compiled once per list."""
+    listed = sorted({n for n in map(blocked_text_normal, blocked_words_list(words)) if n}, key=len, reverse=True)
     if not listed:
         return None
-    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in listed) + r")(?!\w)", re.IGNORECASE)
+    return re.compile(r"(?<!\S)(?:" + "|".join(re.escape(w) for w in listed) + r")(?!\S)")
 
 
 def chat_standing_get(*, creator_id: int, user: User) -> ChatStanding:
@@ -111,20 +133,51 @@ def moderators_list(*, creator: CreatorProfile) -> QuerySet[Moderator]:
     return Moderator.objects.filter(creator=creator).select_related("user", "user__creator")
 
 
-def restrictions_list(*, creator: CreatorProfile, now: datetime | None = None) -> QuerySet[ChatRestriction]:
+def chat_name(person: User) -> str:
+    """A person as the chat shows them: their public name, or "Anonymous" when they keep their gifting private."""
+    return public_name(sender=person, anonymous=False)
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A person kept out of the chat, named as the chat showed them."""
+
+    restriction: ChatRestriction
+    name: str
+
+
+def restrictions_list(*, creator: CreatorProfile, now: datetime | None = None) -> list[Kept]:
     """People kept out of the creator's chat now: banned, or timed out until later."""
     now = now or timezone.now()
-    return (
+    rows = (
         ChatRestriction.objects.filter(creator=creator)
         .filter(Q(banned=True) | Q(timed_out_until__gt=now))
         .select_related("user", "user__creator")
     )
+    return [Kept(restriction=r, name=chat_name(r.user)) for r in rows]
 
 
 def moderation_actions_list(*, creator: CreatorProfile) -> QuerySet[ModerationAction]:
     return ModerationAction.objects.filter(creator=creator).select_related(
         "actor", "actor__creator", "target", "target__creator", "message"
     )
+
+
+@dataclass(frozen=True)
+class LogRow:
+    """One line of the moderation log: the person acted on named as the chat showed them; the one who acted (the
+    creator or a moderator, whom the moderation page lists by name anyway) by their public name."""
+
+    action: ModerationAction
+    actor: str
+    target: str
+
+
+def moderation_log_rows(actions: Iterable[ModerationAction]) -> list[LogRow]:
+    return [
+        LogRow(action=a, actor=a.actor.public_name, target=chat_name(a.target) if a.target is not None else "")
+        for a in actions
+    ]
 
 
 def creators_moderated(*, user: User) -> list[CreatorProfile]:
@@ -145,7 +198,7 @@ def chat_removed_ids(*, session_id: int, limit: int = 100) -> list[int]:
 
 def chat_message_get(*, message_id: int) -> ChatMessage | None:
     return (
-        ChatMessage.objects.select_related("session", "session__creator", "sender", "sender__creator")
+        ChatMessage.objects.select_related("session", "session__creator", "sender", "sender__creator", "removal")
         .filter(pk=message_id)
         .first()
     )

@@ -17,9 +17,9 @@ from accounts.models import CreatorProfile, User
 from accounts.selectors import creator_get_by_handle
 
 from ..chat.models import ChatMessage
-from ..live.events import publish
+from ..live.events import live_chat_erase, publish
 from .models import ChatRemoval, ChatRestriction, ModerationAction, ModerationKind, Moderator, RoomRules
-from .selectors import ChatStanding, blocked_words_list, can_moderate, time_shown
+from .selectors import ChatStanding, blocked_words_list, can_moderate, chat_name, time_shown
 
 TIMEOUT_MIN_SECONDS = 60
 TIMEOUT_MAX_SECONDS = 24 * 3600
@@ -45,7 +45,7 @@ def _check_target(*, creator: CreatorProfile, by: User, target: User) -> None:
     if target.pk == creator.user_id:
         raise ValidationError("The creator cannot be timed out or banned in their own rooms.")
     if Moderator.objects.filter(creator=creator, user=target).exists():
-        raise ValidationError(f"{target.public_name} is a moderator here: remove them as a moderator first.")
+        raise ValidationError(f"{chat_name(target)} is a moderator here: remove them as a moderator first.")
 
 
 # --- moderators ---------------------------------------------------------------------------------------------------
@@ -67,9 +67,23 @@ def moderator_appoint(*, creator: CreatorProfile, by: User, handle: str) -> Mode
                 moderator = Moderator.objects.create(creator=creator, user=profile.user)
         except IntegrityError:
             raise ValidationError(f"@{handle} is already one of your moderators.") from None
-        ChatRestriction.objects.filter(creator=creator, user=profile.user).delete()
+        _restriction_lift_on_appointment(creator=creator, by=by, target=profile.user)
         _log(creator=creator, by=by, kind=ModerationKind.MODERATOR_ADD, target=profile.user, detail=f"@{handle}")
     return moderator
+
+
+def _restriction_lift_on_appointment(*, creator: CreatorProfile, by: User, target: User) -> None:
+    """A moderator is not held by the rules: a ban or timeout of the person appointed ends, on the log."""
+    now = timezone.now()
+    restriction = ChatRestriction.objects.select_for_update().filter(creator=creator, user=target).first()
+    if restriction is None:
+        return
+    detail = "Lifted on appointment as a moderator"
+    if restriction.banned:
+        _log(creator=creator, by=by, kind=ModerationKind.UNBAN, target=target, detail=detail)
+    if restriction.timed_out_until is not None and restriction.timed_out_until > now:
+        _log(creator=creator, by=by, kind=ModerationKind.TIMEOUT_LIFT, target=target, detail=detail)
+    restriction.delete()
 
 
 def moderator_remove(*, creator: CreatorProfile, by: User, moderator_id: int) -> None:
@@ -87,18 +101,28 @@ def moderator_remove(*, creator: CreatorProfile, by: User, moderator_id: int) ->
 
 
 def chat_message_remove(*, message: ChatMessage, by: User, reason: str = "") -> None:
-    """Delete a chat message for everyone: hidden from the room and its feed, and taken out of every open page."""
+    """Delete a chat message for everyone: hidden from the room and its feed, taken out of every open page and out of
+    the room's event log (``live_chat_erase``: a reconnecting viewer is not sent it again). Only the creator deletes
+    the creator's messages and a moderator's (a moderator may delete their own)."""
     creator = message.session.creator
     _allowed(by=by, creator=creator)
+    if by.pk != creator.user_id and message.sender_id != by.pk:
+        if message.sender_id == creator.user_id:
+            raise ModerationDenied(f"Only {creator.display_name} can delete their own messages.")
+        if Moderator.objects.filter(creator=creator, user_id=message.sender_id).exists():
+            raise ModerationDenied(f"Only {creator.display_name} can delete a moderator's message.")
     with transaction.atomic():
         _, created = ChatRemoval.objects.get_or_create(message=message, defaults={"removed_by": by})
         if not created:
             return
         _log(creator=creator, by=by, kind=ModerationKind.DELETE, target=message.sender, message=message, detail=reason)
     session_id = message.session_id
-    transaction.on_commit(
-        lambda: publish(session_id=session_id, event={"type": "chat_removed", "message_id": message.pk})
-    )
+
+    def gone() -> None:
+        publish(session_id=session_id, event={"type": "chat_removed", "message_id": message.pk})
+        live_chat_erase(session_id=session_id, message_id=message.pk, sent_at=message.created_at)
+
+    transaction.on_commit(gone)
 
 
 def _restriction(*, creator: CreatorProfile, target: User) -> ChatRestriction:
@@ -151,7 +175,7 @@ def viewer_ban(
     with transaction.atomic():
         restriction = _restriction(creator=creator, target=target)
         if restriction.banned:
-            raise ValidationError(f"{target.public_name} is already banned.")
+            raise ValidationError(f"{chat_name(target)} is already banned.")
         restriction.banned = True
         restriction.reason = reason
         restriction.updated_at = timezone.now()
@@ -178,7 +202,7 @@ def restriction_lift(*, creator: CreatorProfile, by: User, restriction_id: int) 
         if restriction.timed_out_until is not None and restriction.timed_out_until > now:
             _log(creator=creator, by=by, kind=ModerationKind.TIMEOUT_LIFT, target=target)
         restriction.delete()
-    return f"{target.public_name} can chat in your rooms again."
+    return f"{chat_name(target)} can chat in your rooms again."
 
 
 # --- room rules ---------------------------------------------------------------------------------------------------
@@ -236,3 +260,13 @@ def slow_mode_wait(*, standing: ChatStanding, creator_id: int, user_id: int, now
 
 def timeout_ends_text(until: datetime) -> str:
     return time_shown(until)
+
+
+# --- closing an account -------------------------------------------------------------------------------------------
+
+
+def moderators_erase(*, user: User) -> int:
+    """A closing account (``coinshop.closing``): its moderator appointments go, both ways (the moderators of its
+    rooms, and the rooms it moderated). Returns how many were deleted."""
+    deleted, _ = (Moderator.objects.filter(user=user) | Moderator.objects.filter(creator__user=user)).delete()
+    return deleted

@@ -24,9 +24,11 @@ from .forms import ModeratorAppointForm, RoomActionForm, RoomRulesForm
 from .selectors import (
     can_moderate,
     chat_message_get,
+    chat_name,
     chat_standing_get,
     creators_moderated,
     moderation_actions_list,
+    moderation_log_rows,
     moderators_list,
     restrictions_list,
     room_rules_get,
@@ -82,10 +84,10 @@ def room_moderate(request: HttpRequest, session_id: int) -> HttpResponse:
                 reason=reason,
                 message=message,
             )
-            text = f"{target.public_name} is timed out until {time_shown(until)}."
+            text = f"{chat_name(target)} is timed out until {time_shown(until)}."
         else:
             viewer_ban(creator=session.creator, by=user, target=target, reason=reason, message=message)
-            text = f"{target.public_name} is banned from chatting in {session.creator.display_name}'s rooms."
+            text = f"{chat_name(target)} is banned from chatting in {session.creator.display_name}'s rooms."
     except ModerationDenied as exc:
         return denied(request, str(exc))
     except ValidationError as exc:
@@ -202,6 +204,7 @@ def moderation_page(request: HttpRequest, handle: str) -> HttpResponse:
             "moderators": moderators_list(creator=creator),
             "restrictions": restrictions_list(creator=creator),
             "page": page,
+            "log": moderation_log_rows(page.object_list),
         },
         status=400 if forms else 200,
     )

@@ -1,13 +1,18 @@
-"""Gifter levels: a person's level grows with the coins they have gifted in all (``settings.GIFTER_LEVELS``).
+"""Gifter levels: a person's level grows with the coins they have gifted (``settings.GIFTER_LEVELS``).
 
 What counts: every gift that stands (live, on a creator's page, on a video; cancelled ones do not). Shop items and
-subscriptions are not gifts and do not count. The total is read from ``GiftSend`` (the rows the gift path writes
-anyway: the gift path gets no extra statement) and cached per person; each gift and undo moves the cached total once
-it commits (``gifter_level_moved``, an atomic ``incr`` of the cache), and an entry lives at most
-``GIFTER_LEVEL_CACHE_SECONDS`` (what a lost increment can leave wrong heals by then).
+subscriptions are not gifts and do not count. Two totals per person, read from ``GiftSend`` (the rows the gift path
+writes anyway: the gift path gets no extra statement) in one query and cached: all their gifts (their own level,
+shown to them only) and the gifts sent with their name shown (the level others see: an "Anonymous" gift never moves
+it, or a badge jumping right after a big anonymous gift would say who sent it). Each gift and undo moves the cached
+totals once it commits (``gifter_level_moved``, an atomic ``incr`` of the cache); a total missing from the cache is
+computed and put there with ``add``, so it never overwrites one that a gift committing meanwhile already moved. An
+entry lives at most ``GIFTER_LEVEL_CACHE_SECONDS``: a gift that commits between the query and the ``add`` of a
+missing total (its ``incr`` finds nothing to move) is missing from it until then.
 
 Privacy: a level is shown to others only beside a public name (``show_on_leaderboards``, the person's own opt-in;
-never beside "Anonymous"). The person always sees their own level (the levels page, their gifts page).
+never beside "Anonymous"), and counts only gifts sent with the name shown. The person always sees their own level
+(the levels page, their gifts page), with all their gifts counted.
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ from typing import Protocol
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
+
+from accounts.models import GiftVisibility
 
 from .models import GiftSend, GiftSendStatus
 
@@ -31,7 +38,13 @@ class Person(Protocol):
 
 
 def _key(user_id: int) -> str:
+    """All the person's gifts: their own level."""
     return f"gifts:gifted:{user_id}"
+
+
+def _public_key(user_id: int) -> str:
+    """The gifts they sent with their name shown: the level others see."""
+    return f"gifts:gifted-public:{user_id}"
 
 
 def gifter_level_for(*, coins: int) -> int:
@@ -44,13 +57,15 @@ def gifter_level_for(*, coins: int) -> int:
     return level
 
 
-def gifter_coins_many(*, user_ids: Iterable[int]) -> dict[int, int]:
-    """Coins gifted by each person (gifts that stand): from the cache, the missing ones in ONE query."""
+def gifter_coins_many(*, user_ids: Iterable[int], public_only: bool = False) -> dict[int, int]:
+    """Coins gifted by each person (gifts that stand; ``public_only``: those sent with their name shown): from the
+    cache, the missing ones in ONE query (which caches both totals)."""
     ids = sorted(set(user_ids))
     if not ids:
         return {}
-    got = cache.get_many([_key(pk) for pk in ids])
-    totals = {pk: int(got[_key(pk)]) for pk in ids if _key(pk) in got}
+    key = _public_key if public_only else _key
+    got = cache.get_many([key(pk) for pk in ids])
+    totals = {pk: int(got[key(pk)]) for pk in ids if key(pk) in got}
     missing = [pk for pk in ids if pk not in totals]
     if missing:
         rows = (
@@ -58,18 +73,23 @@ def gifter_coins_many(*, user_ids: Iterable[int]) -> dict[int, int]:
             .exclude(status=GiftSendStatus.CANCELLED)
             .order_by()
             .values_list("sender_id")
-            .annotate(total=Sum("coins"))
+            .annotate(total=Sum("coins"), public=Sum("coins", filter=Q(visibility=GiftVisibility.PUBLIC)))
         )
-        found = dict.fromkeys(missing, 0) | {pk: total or 0 for pk, total in rows}
-        cache.set_many({_key(pk): total for pk, total in found.items()}, timeout=settings.GIFTER_LEVEL_CACHE_SECONDS)
-        totals |= found
+        found = dict.fromkeys(missing, (0, 0)) | {pk: (total or 0, public or 0) for pk, total, public in rows}
+        timeout = settings.GIFTER_LEVEL_CACHE_SECONDS
+        for pk, (total, public) in found.items():
+            cache.add(_key(pk), total, timeout=timeout)  # add: a total a committed gift already moved stays
+            cache.add(_public_key(pk), public, timeout=timeout)
+        totals |= {pk: public if public_only else total for pk, (total, public) in found.items()}
     return totals
 
 
 def gifter_levels_shown(*, people: Iterable[Person]) -> dict[int, int]:
-    """Levels as others may see them, by person id: only people who show their gifting (others are left out)."""
+    """Levels as others may see them, by person id: only people who show their gifting (others are left out), and
+    only their gifts sent with their name shown."""
     public = [p.pk for p in people if p.show_on_leaderboards]
-    return {pk: gifter_level_for(coins=coins) for pk, coins in gifter_coins_many(user_ids=public).items()}
+    totals = gifter_coins_many(user_ids=public, public_only=True)
+    return {pk: gifter_level_for(coins=coins) for pk, coins in totals.items()}
 
 
 def gifter_level_shown(*, person: Person) -> int:
@@ -77,13 +97,16 @@ def gifter_level_shown(*, person: Person) -> int:
     return gifter_levels_shown(people=[person]).get(person.pk, 0)
 
 
-def gifter_level_moved(*, user_id: int, coins: int) -> None:
-    """A gift (``coins`` > 0) or an undo (< 0) of this person is being committed: once it is, move their cached
-    total (no statement; when nothing is cached the next read computes it)."""
+def gifter_level_moved(*, user_id: int, coins: int, visibility: str) -> None:
+    """A gift (``coins`` > 0) or an undo (< 0) of this person, sent with ``visibility``, is being committed: once it
+    is, move their cached totals (no statement; when nothing is cached the next read computes it). An anonymous gift
+    moves only their own total, never the one others' badge shows."""
+    keys = [_key(user_id)] + ([_public_key(user_id)] if visibility == GiftVisibility.PUBLIC else [])
 
     def move() -> None:
-        with contextlib.suppress(ValueError):  # not cached: nothing to move
-            cache.incr(_key(user_id), coins)
+        for key in keys:
+            with contextlib.suppress(ValueError):  # not cached: nothing to move
+                cache.incr(key, coins)
 
     transaction.on_commit(move)
 
@@ -95,17 +118,25 @@ class GifterProgress:
     next_level: int | None  # None at the top level
     next_at: int | None  # coins needed in all for the next level
     to_next: int | None  # coins still to gift for it
+    shown_level: int = 0  # the level others see (gifts sent with the name shown), while the person shows it
 
 
 def gifter_progress(*, user_id: int) -> GifterProgress:
-    """A person's own level and what is left to the next one (shown to them only)."""
-    coins = gifter_coins_many(user_ids=[user_id])[user_id]
+    """A person's own level (all their gifts) and what is left to the next one (shown to them only), and the level
+    others see (their gifts sent with their name shown)."""
+    coins = gifter_coins_many(user_ids=[user_id])[user_id]  # fills both totals on a miss
+    shown = gifter_level_for(coins=gifter_coins_many(user_ids=[user_id], public_only=True)[user_id])
     level = gifter_level_for(coins=coins)
     table = settings.GIFTER_LEVELS
     if level >= len(table):
-        return GifterProgress(level=level, coins=coins, next_level=None, next_at=None, to_next=None)
+        return GifterProgress(level=level, coins=coins, next_level=None, next_at=None, to_next=None, shown_level=shown)
     return GifterProgress(
-        level=level, coins=coins, next_level=level + 1, next_at=table[level], to_next=table[level] - coins
+        level=level,
+        coins=coins,
+        next_level=level + 1,
+        next_at=table[level],
+        to_next=table[level] - coins,
+        shown_level=shown,
     )
 
 

@@ -162,7 +162,7 @@ def gift_send(
             ) from None
         return existing  # the same form submitted twice: it was sent once
     leaderboards_changed(creator_id=creator.pk)
-    gifter_level_moved(user_id=sender.pk, coins=coins)  # before the live event, which carries the level
+    gifter_level_moved(user_id=sender.pk, coins=coins, visibility=visibility)  # before the live event (its level)
     if live_session is not None:
         transaction.on_commit(lambda: live_gift_published(send=send))
     if facts.goal_open:
@@ -196,7 +196,7 @@ def gift_undo(*, send: GiftSend, by: User, now: datetime | None = None) -> GiftS
         send.status = GiftSendStatus.CANCELLED
         send.save(update_fields=["status"])
         leaderboards_changed(creator_id=send.creator_id)
-        gifter_level_moved(user_id=send.sender_id, coins=-send.coins)
+        gifter_level_moved(user_id=send.sender_id, coins=-send.coins, visibility=send.visibility)
     if send.live_session_id:
         transaction.on_commit(lambda: live_gift_cancelled(send=send))
     transaction.on_commit(lambda: goal_moved(creator_id=send.creator_id))

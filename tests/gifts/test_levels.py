@@ -208,3 +208,47 @@ def test_pushed_events_carry_the_level_beside_public_names_only(make_user, make_
     boards = [fields["b"] for _, fields in events.redis_client().xrange(events.stream_key(room.pk)) if "b" in fields]
     board = json.loads(boards[-1])
     assert [(r["name"], r["level"]) for r in board] == [("Pat", 4), ("Anonymous", 0)]
+
+
+def test_an_anonymous_gift_moves_only_the_gifters_own_level_never_the_badge_others_see(
+    client, make_user, creator, live, catalog, fund, django_capture_on_commit_callbacks
+):
+    """Otherwise a badge that jumps just after a big "Anonymous" gift would say who sent it."""
+    bob = make_user("bob@example.com", nickname="Bob")
+    fund(bob, 5000)
+    with django_capture_on_commit_callbacks(execute=True):
+        gift_send(sender=bob, creator=creator, gift=catalog["clap"], live_session=live)  # 10, public: level 2
+        chat_message_post(sender=bob, session=live, text="hello")
+    watcher = make_user("watcher@example.com")
+    client.force_login(watcher)
+    assert ("Bob", 2) in {(c["name"], c["level"]) for c in client.get(f"/live/{live.pk}/feed.json").json()["chat"]}
+    with django_capture_on_commit_callbacks(execute=True):  # the level others see is cached now, and not moved
+        gift_send(sender=bob, creator=creator, gift=catalog["crown"], live_session=live, visibility="anonymous")
+    chat = client.get(f"/live/{live.pk}/feed.json").json()["chat"]
+    assert {(c["name"], c["level"]) for c in chat} == {("Bob", 2)}
+    from django.core.cache import cache
+
+    cache.clear()  # computed afresh from the database: the same
+    assert client.get(f"/live/{live.pk}/feed.json").json()["chat"][0]["level"] == 2
+    board = client.get(f"/live/{live.pk}/").content.decode()
+    assert board.count('title="Gifter level 4"') == 0
+    # Bob himself sees all his gifts counted, and what counts toward the badge.
+    client.force_login(bob)
+    own = _text(client.get("/levels/"))
+    assert "You are level 4: 1,010 coins gifted, 3,990 to level 5." in own
+    assert "Others see level 2 beside your name" in own
+    assert "gifts sent with your name shown count toward the level others see" in own
+
+
+def test_a_gift_with_the_name_shown_moves_both_levels_without_a_query(
+    client, viewer, creator, live, catalog, fund, django_capture_on_commit_callbacks
+):
+    fund(viewer, 100)
+    client.force_login(viewer)
+    assert "You have not gifted yet" in _text(client.get("/levels/"))  # both totals cached (0)
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
+        gift_send(sender=viewer, creator=creator, gift=catalog["clap"], live_session=live)
+    assert [q["sql"] for q in queries.captured_queries if '"gifts_giftsend"."sender_id" IN' in q["sql"]] == []
+    own = _text(client.get("/levels/"))
+    assert "You are level 2: 10 coins gifted, 90 to level 3." in own
+    assert "Others see" not in own  # the same level: nothing more to say
