@@ -1,6 +1,7 @@
 """Security notices: a login from a browser not seen before, two-factor authentication turned on or off, an email
-address added, changed or removed. Each goes to the person's notifications (in the app and by email, unless they
-turned a channel off). allauth's email signals are hooks after its own work is done; they only tell the person."""
+address added, changed or removed. Each goes to the person's notifications (in the app unless they turned it off,
+and always by email; a change of address is emailed to the previous address too). allauth's email signals are hooks
+after its own work is done; they only tell the person."""
 
 from __future__ import annotations
 
@@ -22,8 +23,17 @@ KNOWN_BROWSER_SALT = "accounts.security.known-browser"
 KNOWN_BROWSER_MAX = 5
 
 
-def security_notify(*, user_id: int, text: str, subject: str) -> None:
-    notify(user_id=user_id, kind=NotificationKind.SECURITY, text=text, subject=subject, link=reverse("otp_index"))
+def security_notify(*, user_id: int, text: str, subject: str, also_email: str = "") -> None:
+    """A security notice: in the app as the person chose, and always by email (``notifications`` does not let it be
+    turned off); ``also_email`` gets the email too (the previous address, when the address changed)."""
+    notify(
+        user_id=user_id,
+        kind=NotificationKind.SECURITY,
+        text=text,
+        subject=subject,
+        link=reverse("otp_index"),
+        also_email=also_email,
+    )
 
 
 BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari"))
@@ -86,11 +96,15 @@ def _email_added(sender: object, request: HttpRequest, user: Any, email_address:
 def _email_changed(
     sender: object, request: HttpRequest, user: Any, from_email_address: Any, to_email_address: Any, **kwargs: object
 ) -> None:
-    old = getattr(from_email_address, "email", None) or "none"
+    old = getattr(from_email_address, "email", None) or ""
+    new = to_email_address.email
     security_notify(
         user_id=user.pk,
         subject="Your login email address changed",
-        text=f"Your login email address changed from {old} to {to_email_address.email}.",
+        text=f"Your login email address changed from {old or 'none'} to {new}.",
+        # The notice is emailed to the current (new) address; the old one must hear it too, or whoever took over
+        # the account is the only one told.
+        also_email=old if old and old.lower() != new.lower() else "",
     )
 
 

@@ -10,7 +10,8 @@ of them imports it), so no app needs a signal from another for any step to happe
    creator first, through the ledger's payout return. A payout already being sent cannot be stopped: it completes,
    and if it fails later its diamonds are forfeited when they come back.
 3. Every coin and diamond left, on hold or not, is forfeited through the ledger (``wallet.services``).
-4. Payout bank details, follows (both ways) and personal data are erased, and the account is marked closed.
+4. Payout bank details, follows and moderator appointments (both ways), a creator's posts (their image files once
+   committed) and personal data are erased, and the account is marked closed.
 5. The closing goes on the audit log, with what was forfeited.
 
 Money that arrives afterwards (a payment confirmed late, a payout that fails, a dispute won) is forfeited as it
@@ -30,11 +31,13 @@ from accounts.audit import audit_record
 from accounts.models import CreatorProfile, User
 from accounts.services import user_personal_data_erase
 from gifts.models import Subscription
+from gifts.moderation.services import moderators_erase
 from gifts.subscriptions.selectors import subscriber_count, subscription_current_q
 from gifts.subscriptions.services import subscriptions_end_now
 from payouts.models import Payout, PayoutStatus
 from payouts.selectors import creator_diamonds_summary
 from payouts.services import CANCELLABLE, payout_cancel, payout_details_erase
+from posts.services import posts_erase
 from supporters.services import follows_erase
 from wallet.models import Asset
 from wallet.selectors import wallet_balance_get
@@ -114,9 +117,11 @@ def account_close(*, user: User, actor: User | None = None) -> dict[str, int]:
             for payout in payouts:
                 payout_cancel(payout=payout, reason="The creator closed their account.", actor=actor or user)
             payout_details_erase(creator=profile)
+        posts_erased = posts_erase(creator=profile) if profile is not None else 0
 
         forfeited = user_balances_forfeit(user=user)
         follows_erase(user=user)
+        moderators_erased = moderators_erase(user=user)
         being_sent = Payout.objects.filter(creator=profile, status=PayoutStatus.PROCESSING).count() if profile else 0
         user_personal_data_erase(user=user)
         audit_record(
@@ -129,5 +134,7 @@ def account_close(*, user: User, actor: User | None = None) -> dict[str, int]:
             payouts_being_sent=being_sent,
             subscriptions_ended=len(own),
             subscribers_lost=len(subscribers_lost),
+            posts_erased=posts_erased,
+            moderators_erased=moderators_erased,
         )
     return forfeited

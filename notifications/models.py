@@ -27,6 +27,9 @@ KIND_DEFAULTS: dict[str, tuple[bool, bool]] = {
     NotificationKind.SUBSCRIPTION: (True, False),
     NotificationKind.SECURITY: (True, True),
 }
+# Kinds always emailed, whatever the person chose: a security notice is how they learn someone else is in their
+# account (who could otherwise turn the emails off first).
+ALWAYS_EMAILED: frozenset[str] = frozenset({NotificationKind.SECURITY})
 
 
 class Notification(models.Model):
@@ -61,6 +64,9 @@ class NotificationEmail(models.Model):
     """An email to send for a notification: marked sent only after the mail server took it (the task retries)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    to_email = models.EmailField(
+        blank=True, help_text="Sent to this address instead of the person's current one (e.g. their previous one)."
+    )
     kind = models.CharField(max_length=20, choices=NotificationKind.choices)
     subject = models.CharField(max_length=200)
     body = models.TextField()

@@ -20,7 +20,14 @@ from django.utils import timezone
 
 from coinshop.celery import task_enqueue
 
-from .models import KIND_DEFAULTS, Notification, NotificationEmail, NotificationKind, NotificationPreference
+from .models import (
+    ALWAYS_EMAILED,
+    KIND_DEFAULTS,
+    Notification,
+    NotificationEmail,
+    NotificationKind,
+    NotificationPreference,
+)
 from .selectors import notification_channels_for, unread_cache_key
 
 EMAIL_TASK = "notifications.tasks.notification_email_task"
@@ -39,9 +46,16 @@ def notify(
     subject: str = "",
     email_body: str = "",
     dedupe_key: str = "",
+    also_email: str = "",
 ) -> bool:
     """Tell one person something of ``kind``: an inbox line and/or an email, as they chose. True when anything was
-    written. ``subject`` and ``email_body`` default to ``text``; ``dedupe_key`` makes a repeat do nothing."""
+    written. ``subject`` and ``email_body`` default to ``text``; ``dedupe_key`` makes a repeat do nothing.
+    ``also_email``: an address that gets the email too, whatever the person chose (the previous address of an
+    account whose address changed)."""
+    if also_email:
+        notification_email_queue(
+            user_id=user_id, kind=kind, to_email=also_email, subject=subject or text, body=email_body or text, link=link
+        )
     return bool(
         notify_many(
             user_ids=[user_id],
@@ -110,6 +124,15 @@ def notify_many(
     return len(set(in_app) | set(by_email))
 
 
+def notification_email_queue(*, user_id: int, kind: str, to_email: str, subject: str, body: str, link: str) -> None:
+    """One email about ``user_id``'s account to ``to_email`` rather than their current address, sent by the same
+    retrying task once committed."""
+    row = NotificationEmail.objects.create(
+        user_id=user_id, to_email=to_email, kind=kind, subject=_one_line(subject, 200), body=body, link=link
+    )
+    transaction.on_commit(lambda: task_enqueue(EMAIL_TASK, row.pk), robust=True)
+
+
 def notification_mark_read(*, user_id: int, notification_id: int) -> bool:
     """Mark one of the person's own notifications read; False when it is not theirs (or does not exist)."""
     found = Notification.objects.filter(pk=notification_id, user_id=user_id)
@@ -127,11 +150,13 @@ def notifications_mark_all_read(*, user_id: int) -> int:
 
 
 def notification_preferences_set(*, user_id: int, choices: Mapping[str, tuple[bool, bool]]) -> None:
-    """Save (in-app, email) per kind; kinds left out keep what they had."""
+    """Save (in-app, email) per kind; kinds left out keep what they had. The email of ``ALWAYS_EMAILED`` kinds
+    (security) cannot be turned off: it stays on whatever is asked."""
     with transaction.atomic():
         for kind, (in_app, email) in choices.items():
             if kind not in NotificationKind.values:
                 raise ValueError(f"no notification kind {kind!r}")
+            email = email or kind in ALWAYS_EMAILED
             NotificationPreference.objects.update_or_create(
                 user_id=user_id, kind=kind, defaults={"in_app": in_app, "email": email}
             )
@@ -150,19 +175,22 @@ def notification_email_send(*, email_id: int, now: datetime | None = None) -> bo
         if row is None:
             return False
         user = row.user
-        closed = getattr(user, "deleted_at", None) is not None or not user.is_active or not user.email
+        to = row.to_email or user.email
+        closed = getattr(user, "deleted_at", None) is not None or not user.is_active or not to
         if not closed:
             site = settings.SITE_URL.rstrip("/")
             context = {
                 "body": row.body,
                 "link": f"{site}{row.link}" if row.link else "",
                 "preferences": site + reverse("notification_preferences"),
+                "previous_address": bool(row.to_email),
+                "always": row.kind in ALWAYS_EMAILED,
             }
             send_mail(
                 subject=f"[Coinshop] {row.subject}",
                 message=render_to_string("notifications/email.txt", context),
                 from_email=None,
-                recipient_list=[user.email],
+                recipient_list=[to],
             )
         row.sent_at = now or timezone.now()
         row.save(update_fields=["sent_at"])

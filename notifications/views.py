@@ -46,7 +46,8 @@ def mark_all_read(request: HttpRequest) -> HttpResponse:
 @login_required
 def preferences(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
-    form = NotificationPreferencesForm(request.POST or None, current=notification_preferences_get(user_id=user.pk))
+    data = request.POST if request.method == "POST" else None  # every box unticked posts nothing, and is a choice
+    form = NotificationPreferencesForm(data, current=notification_preferences_get(user_id=user.pk))
     if request.method == "POST" and form.is_valid():
         notification_preferences_set(user_id=user.pk, choices=form.choices())
         messages.success(request, "Your notification settings are saved.")

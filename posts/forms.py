@@ -49,9 +49,10 @@ class PostForm(forms.Form):
         self.fields["text"].validators.append(MaxLengthValidator(settings.POST_MAX_LENGTH))
         self.fields["text"].widget.attrs["maxlength"] = str(settings.POST_MAX_LENGTH)
         self.fields["text"].help_text = f"At most {settings.POST_MAX_LENGTH:,} characters."
-        self.fields[
-            "image"
-        ].help_text = f"PNG, JPEG, GIF or WebP, up to {filesizeformat(settings.POST_IMAGE_MAX_BYTES)}."
+        self.fields["image"].help_text = (
+            f"PNG, JPEG, GIF or WebP, up to {filesizeformat(settings.POST_IMAGE_MAX_BYTES)} and "
+            f"{settings.POST_IMAGE_MAX_PIXELS / 1_000_000:g} million pixels."
+        )
         self.fields["video"].queryset = posts_video_choices(creator=creator)  # type: ignore[attr-defined]
         if has_image:
             self.fields["remove_image"] = forms.BooleanField(label="Remove the current image", required=False)

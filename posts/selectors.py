@@ -4,10 +4,12 @@ creator's list."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import CreatorProfile, User
@@ -18,18 +20,54 @@ from videos.models import Video, VideoStatus
 from .models import Post, PostAudience
 
 
+def _settled(at: datetime) -> Q:
+    """Gifts that can no longer be undone at ``at``: final, or past their undo window (cancelled ones never count)."""
+    return Q(status=GiftSendStatus.FINAL) | Q(status=GiftSendStatus.UNDOABLE, undo_until__lte=at)
+
+
+def _undoable(at: datetime) -> Q:
+    return Q(status=GiftSendStatus.UNDOABLE, undo_until__gt=at)
+
+
+@dataclass(frozen=True)
+class Gifted:
+    """Coins a supporter gifted a creator in a window: ``coins`` that count (gifts that can no longer be undone),
+    and ``pending`` in ``pending_gifts`` gifts still in their undo window (they count once it has passed)."""
+
+    coins: int = 0
+    pending: int = 0
+    pending_gifts: int = 0
+
+
+def supporter_gifted(
+    *, supporter: User, creator: CreatorProfile, windows: Iterable[int], at: datetime | None = None
+) -> dict[int, Gifted]:
+    """For each window of ``windows`` days: what ``supporter`` gifted ``creator`` in it (gifts sent at or after
+    ``at`` minus the window x 24 h). One conditional aggregate for all the windows; none without any."""
+    days = sorted(set(windows))
+    if not supporter.is_authenticated or not days:
+        return {d: Gifted() for d in days}
+    at = at or timezone.now()
+    totals: dict[str, Any] = {}
+    for d in days:
+        since = Q(created_at__gte=at - timedelta(days=d))
+        totals[f"coins_{d}"] = Sum("coins", filter=since & _settled(at))
+        totals[f"pending_{d}"] = Sum("coins", filter=since & _undoable(at))
+        totals[f"gifts_{d}"] = Count("id", filter=since & _undoable(at))
+    sent = GiftSend.objects.filter(sender=supporter, creator=creator, created_at__gte=at - timedelta(days=days[-1]))
+    found = sent.aggregate(**totals)
+    return {
+        d: Gifted(
+            coins=found[f"coins_{d}"] or 0, pending=found[f"pending_{d}"] or 0, pending_gifts=found[f"gifts_{d}"] or 0
+        )
+        for d in days
+    }
+
+
 def supporter_coins(*, supporter: User, creator: CreatorProfile, days: int, at: datetime | None = None) -> int:
-    """Coins ``supporter`` gifted to ``creator`` in the last ``days`` days (gifts sent at or after ``at`` minus
-    ``days`` x 24 h; cancelled gifts do not count). One query."""
-    if not supporter.is_authenticated:
-        return 0
-    since = (at or timezone.now()) - timedelta(days=days)
-    total = (
-        GiftSend.objects.filter(sender=supporter, creator=creator, created_at__gte=since)
-        .exclude(status=GiftSendStatus.CANCELLED)
-        .aggregate(total=Sum("coins"))["total"]
-    )
-    return total or 0
+    """Coins ``supporter`` gifted to ``creator`` in the last ``days`` days that can no longer be undone (final, or
+    past their undo window; cancelled gifts never count). One query."""
+    return supporter_gifted(supporter=supporter, creator=creator, windows=[days], at=at)[days].coins
 
 
 @dataclass(frozen=True)
@@ -49,7 +87,17 @@ class _Facts:
     def __init__(self, *, user: User, creator: CreatorProfile, at: datetime | None) -> None:
         self.user, self.creator, self.at = user, creator, at
         self._subscribed: bool | None = None
-        self._coins: dict[int, int] = {}
+        self._gifted: dict[int, Gifted] = {}
+
+    def read_windows(self, posts: Iterable[Post]) -> _Facts:
+        """Read the gifted coins of every supporters' window of ``posts`` at once (one query)."""
+        windows = {p.window_days for p in posts if p.audience == PostAudience.SUPPORTERS and p.window_days}
+        missing = windows - self._gifted.keys()
+        if missing and not self.own and self.user.is_authenticated:
+            self._gifted.update(
+                supporter_gifted(supporter=self.user, creator=self.creator, windows=missing, at=self.at)
+            )
+        return self
 
     @property
     def own(self) -> bool:
@@ -61,10 +109,10 @@ class _Facts:
             self._subscribed = subscriber_is_current(subscriber=self.user, creator=self.creator, at=self.at)
         return self._subscribed
 
-    def coins(self, days: int) -> int:
-        if days not in self._coins:
-            self._coins[days] = supporter_coins(supporter=self.user, creator=self.creator, days=days, at=self.at)
-        return self._coins[days]
+    def gifted(self, days: int) -> Gifted:
+        if days not in self._gifted:
+            self._gifted.update(supporter_gifted(supporter=self.user, creator=self.creator, windows=[days], at=self.at))
+        return self._gifted[days]
 
 
 def _access(post: Post, facts: _Facts) -> PostAccess:
@@ -81,8 +129,16 @@ def _access(post: Post, facts: _Facts) -> PostAccess:
             return PostAccess(allowed=True, unlock=rule, own=True)
         if not facts.user.is_authenticated:
             return PostAccess(allowed=False, unlock=f"{rule}. Log in to see how much you have gifted.")
-        gifted = facts.coins(days)
-        return PostAccess(allowed=gifted >= coins, unlock=f"{rule} — you have gifted {gifted:,}")
+        gifted = facts.gifted(days)
+        unlock = f"{rule} — you have gifted {gifted.coins:,}"
+        if gifted.coins < coins and gifted.pending:
+            unlock += (
+                f"; your gift of {gifted.pending:,} coins counts once it can no longer be cancelled, in a few seconds"
+                if gifted.pending_gifts == 1
+                else f"; your gifts of {gifted.pending:,} coins count once they can no longer be cancelled, "
+                "in a few seconds"
+            )
+        return PostAccess(allowed=gifted.coins >= coins, unlock=unlock)
     return PostAccess(allowed=True, unlock="", own=facts.own)
 
 
@@ -114,8 +170,9 @@ def post_list_for_creator(*, creator: CreatorProfile, user: User) -> QuerySet[Po
 
 
 def posts_with_access(*, posts: list[Post], creator: CreatorProfile, user: User) -> list[tuple[Post, PostAccess]]:
-    """Each post with its access for ``user``: the subscription read once, the gifted coins once per window."""
-    facts = _Facts(user=user, creator=creator, at=None)
+    """Each post with its access for ``user``: the subscription read once, the gifted coins of every window on the
+    page in one query."""
+    facts = _Facts(user=user, creator=creator, at=None).read_windows(posts)
     return [(post, _access(post, facts)) for post in posts]
 
 
@@ -126,7 +183,7 @@ def post_video_access_problem(video: Video, user: User, at: datetime | None) -> 
     posts = list(Post.objects.filter(video=video).select_related("creator"))
     if not posts:
         return None
-    facts = _Facts(user=user, creator=video.creator, at=at)
+    facts = _Facts(user=user, creator=video.creator, at=at).read_windows(posts)
     reasons = []
     for post in posts:
         access = _access(post, facts)

@@ -45,28 +45,43 @@ def post_storage() -> Storage:
     return video_storage()  # private: never served under MEDIA_URL (see settings: POST_*)
 
 
+def _too_big(width: int | None = None, height: int | None = None) -> PostRefused:
+    size = "" if width is None or height is None else f" {width} × {height} pixels."
+    return PostRefused(
+        f"The image is too big:{size} At most {settings.POST_IMAGE_MAX_PIXELS:,} pixels (width × height) are taken: "
+        "make it smaller and try again."
+    )
+
+
 def _image_encode(upload: UploadedFile) -> tuple[bytes, str, int, int]:
     """The upload as an image we wrote: oriented, scaled down to ``POST_IMAGE_MAX_SIDE``, metadata dropped; JPEG,
-    or PNG when it has transparency. Raises ``PostRefused`` with the reason for anything else."""
+    or PNG when it has transparency. Raises ``PostRefused`` with the reason for anything else.
+
+    Memory stays bounded: the size is read from the header (``Image.open`` decodes nothing) and refused above
+    ``POST_IMAGE_MAX_PIXELS`` before any decoding; ``thumbnail`` then decodes a JPEG at a reduced scale (``draft``)
+    and shrinks others by an integer factor (``reduce``) before resampling, and only the small picture is turned,
+    converted and encoded."""
     if upload.size is not None and upload.size > settings.POST_IMAGE_MAX_BYTES:
         limit = settings.POST_IMAGE_MAX_BYTES / (1024 * 1024)
         raise PostRefused(f"The image is too large: the limit is {limit:g} MB.")
     upload.seek(0)
+    side = settings.POST_IMAGE_MAX_SIDE
     try:
-        with Image.open(upload) as probe:
-            fmt = probe.format
-            width, height = probe.size
-        if fmt not in IMAGE_FORMATS:
-            raise PostRefused("Upload a PNG, JPEG, GIF or WebP image.")
-        if width * height > settings.POST_IMAGE_MAX_PIXELS:
-            raise PostRefused(f"The image is too big: {width} × {height} pixels. Make it smaller and try again.")
-        upload.seek(0)
         with Image.open(upload) as image:
-            image.load()
-            picture = ImageOps.exif_transpose(image) or image
-            has_alpha = picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info
-            picture = picture.convert("RGBA" if has_alpha else "RGB")
-            picture.thumbnail((settings.POST_IMAGE_MAX_SIDE, settings.POST_IMAGE_MAX_SIDE))
+            width, height = image.size
+            if image.format not in IMAGE_FORMATS:
+                raise PostRefused("Upload a PNG, JPEG, GIF or WebP image.")
+            if width * height > settings.POST_IMAGE_MAX_PIXELS:
+                raise _too_big(width, height)
+            has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+            mode = "RGBA" if has_alpha else "RGB"
+            image.draft(None, (side, side))  # a JPEG decodes at 1/2, 1/4 or 1/8 scale, never below ``side``
+            picture: Image.Image = image
+            if picture.mode not in ("RGB", "RGBA", "L", "LA"):
+                picture = picture.convert(mode)  # palette and 1-bit images scale badly (nearest) as they are
+            picture.thumbnail((side, side))  # draft (JPEG) / reduce, then resample: the rest works on the small one
+            picture = ImageOps.exif_transpose(picture) or picture
+            picture = picture.convert(mode)
             out = io.BytesIO()
             if has_alpha:
                 picture.save(out, format="PNG", optimize=True)
@@ -75,7 +90,9 @@ def _image_encode(upload: UploadedFile) -> tuple[bytes, str, int, int]:
             return out.getvalue(), "png" if has_alpha else "jpg", picture.width, picture.height
     except PostRefused:
         raise
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _too_big() from None  # Pillow's own limit (far above ours), met while opening
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise PostRefused("This file is not an image we can read. Upload a PNG, JPEG, GIF or WebP image.") from None
 
 
@@ -184,3 +201,13 @@ def post_hide(*, post: Post, by: User, hidden: bool, reason: str = "") -> Post:
         post.save(update_fields=["hidden_at", "hidden_by"])
         audit_record(actor=by, action="post.hide" if hidden else "post.show", obj=post, reason=reason)
     return post
+
+
+def posts_erase(*, creator: CreatorProfile) -> int:
+    """A closing account (``coinshop.closing``): the creator's posts go, their texts now and their image files once
+    committed. Returns how many posts were deleted."""
+    images = list(Post.objects.filter(creator=creator).exclude(image_name="").values_list("image_name", flat=True))
+    deleted, _ = Post.objects.filter(creator=creator).delete()
+    for name in images:
+        _delete_file_on_commit(name)
+    return deleted

@@ -88,7 +88,7 @@ def post_image(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     except FileNotFoundError:
         raise Http404("This image is missing.") from None
     response = HttpResponse(data, content_type=mimetypes.guess_type(post.image_name)[0] or "application/octet-stream")
-    response["Cache-Control"] = "private, max-age=3600"
+    response["Cache-Control"] = "private, no-cache"  # asked again each time: access ends with a subscription
     return response
 
 

@@ -12,14 +12,15 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import CreatorProfile, User
+from accounts.models import CreatorProfile, GiftVisibility, User
 from accounts.names import name_characters_check
 from gifts.models import GiftSend, GiftSendStatus, LiveSession
 from notifications.models import NotificationKind
+from notifications.selectors import notified_user_ids
 from notifications.services import notify, notify_many
 
 from .models import Follow, GiftNoticeCursor, ThankYou
@@ -67,7 +68,9 @@ def follows_erase(*, user: User) -> int:
 def followers_notify_live(*, session_id: int, after_follow_id: int = 0) -> int | None:
     """Tell one batch of the creator's followers (those after ``after_follow_id``) that the creator is live.
     Returns where the next batch starts, or None when done (or the stream ended already). Safe to run twice: each
-    follower's notice has the session in its key."""
+    follower's notice has the session in its key. At most one such notice per creator per follower per
+    ``FOLLOWERS_LIVE_NOTICE_COOLDOWN_SECONDS``: a follower told about a stream of this creator that started less
+    than that before this one is skipped (a creator who starts and ends again and again notifies nobody twice)."""
     session = LiveSession.objects.select_related("creator").filter(pk=session_id).first()
     if session is None or not session.is_live:
         return None
@@ -76,9 +79,17 @@ def followers_notify_live(*, session_id: int, after_follow_id: int = 0) -> int |
     )
     if not batch:
         return None
+    cooldown = timedelta(seconds=settings.FOLLOWERS_LIVE_NOTICE_COOLDOWN_SECONDS)
+    recent = LiveSession.objects.filter(
+        creator_id=session.creator_id, started_at__gte=session.started_at - cooldown, started_at__lte=session.started_at
+    ).exclude(pk=session.pk)
+    told = notified_user_ids(
+        user_ids=[follower_id for _, follower_id in batch],
+        dedupe_keys=[f"live:{pk}" for pk in recent.values_list("pk", flat=True)],
+    )
     name = session.creator.display_name
     notify_many(
-        user_ids=[follower_id for _, follower_id in batch],
+        user_ids=[follower_id for _, follower_id in batch if follower_id not in told],
         kind=NotificationKind.CREATOR_LIVE,
         text=f"{name} is live: {session.title}",
         subject=f"{name} is live now",
@@ -116,14 +127,23 @@ def gifts_received_notify(*, now: datetime | None = None) -> int:
             fresh.filter(pk__lte=upper)
             .exclude(status=GiftSendStatus.CANCELLED)
             .values("creator__user_id")
-            .annotate(gifts=Sum("quantity"), diamonds=Sum("diamonds"), people=Count("sender", distinct=True))
+            .annotate(
+                gifts=Sum("quantity"),
+                diamonds=Sum("diamonds"),
+                # distinct (sender, visibility) pairs, as the thank-you page lists them: a person's public and
+                # anonymous gifts are two gifters, or "from 1 person" would tie the anonymous gift to the public one
+                named=Count("sender", distinct=True, filter=Q(visibility=GiftVisibility.PUBLIC)),
+                hidden=Count("sender", distinct=True, filter=Q(visibility=GiftVisibility.ANONYMOUS)),
+            )
             .order_by("creator__user_id")
         )
         told = 0
         link = reverse("gifts_received")
         for row in totals:
             gifts, diamonds = _plural(row["gifts"], "gift", "gifts"), _plural(row["diamonds"], "diamond", "diamonds")
-            text = f"You received {gifts} ({diamonds}) from {_plural(row['people'], 'person', 'people')}."
+            text = (
+                f"You received {gifts} ({diamonds}) from {_plural(row['named'] + row['hidden'], 'person', 'people')}."
+            )
             notify(
                 user_id=row["creator__user_id"],
                 kind=NotificationKind.GIFTS_RECEIVED,

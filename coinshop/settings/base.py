@@ -298,7 +298,7 @@ GIFTER_LEVELS = env.list(
         1_000_000, 1_250_000, 1_500_000, 1_750_000, 2_000_000, 2_500_000, 3_000_000, 4_000_000, 5_000_000, 6_000_000,
     ],
 )  # fmt: skip
-GIFTER_LEVEL_CACHE_SECONDS = env.int("GIFTER_LEVEL_CACHE_SECONDS", default=24 * 3600)
+GIFTER_LEVEL_CACHE_SECONDS = env.int("GIFTER_LEVEL_CACHE_SECONDS", default=3600)
 # Live rooms (gifts.live): with REDIS_URL each room's events go to a Redis Stream that keeps about LIVE_EVENTS_KEEP of
 # them (a viewer who reconnects gets what it missed); event streams coalesce what arrives within LIVE_COALESCE_MS into
 # one message, and end after LIVE_STREAM_SECONDS (the browser reconnects with Last-Event-ID).
@@ -420,18 +420,20 @@ else:
 # (under "posts/"), never under MEDIA_URL: each one is sent by a view that checks who may see the post first.
 POST_MAX_LENGTH = env.int("POST_MAX_LENGTH", default=5000)
 POST_IMAGE_MAX_BYTES = env.int("POST_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
-POST_IMAGE_MAX_PIXELS = env.int("POST_IMAGE_MAX_PIXELS", default=40_000_000)
+POST_IMAGE_MAX_PIXELS = env.int("POST_IMAGE_MAX_PIXELS", default=16_000_000)
 POST_IMAGE_MAX_SIDE = env.int("POST_IMAGE_MAX_SIDE", default=2048)
 POST_SUPPORTER_MAX_DAYS = 365  # "gifted at least X coins in the last N days": N from 1 to this
 
 # --- Notifications and supporters (notifications, supporters) ----------------------------------
 # SITE_URL: the address links in emails sent from background tasks start with (no request to take it from).
 # Creators get one "gifts received" summary per GIFTS_RECEIVED_NOTIFY_SECONDS (gifts that could still be undone wait
-# for the next one); followers hear a creator went live in batches of FOLLOWERS_NOTIFY_BATCH; a thank-you note is at
-# most THANK_YOU_MAX_LENGTH characters.
+# for the next one); followers hear a creator went live in batches of FOLLOWERS_NOTIFY_BATCH, at most once per
+# FOLLOWERS_LIVE_NOTICE_COOLDOWN_SECONDS per creator (a stream restarted within it tells nobody again); a thank-you
+# note is at most THANK_YOU_MAX_LENGTH characters.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 GIFTS_RECEIVED_NOTIFY_SECONDS = env.int("GIFTS_RECEIVED_NOTIFY_SECONDS", default=600)
 FOLLOWERS_NOTIFY_BATCH = env.int("FOLLOWERS_NOTIFY_BATCH", default=500)
+FOLLOWERS_LIVE_NOTICE_COOLDOWN_SECONDS = env.int("FOLLOWERS_LIVE_NOTICE_COOLDOWN_SECONDS", default=3600)
 THANK_YOU_MAX_LENGTH = 280
 CELERY_BEAT_SCHEDULE.update(
     {

@@ -2,6 +2,7 @@
 says what to set; passes ``manage.py check --deploy``."""
 
 import os
+import re
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -14,8 +15,18 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set in the environment (comma-separated host names).")
-# Links in emails sent from tasks: the site's own address, not the development default.
-SITE_URL = env.str("SITE_URL", default=f"https://{ALLOWED_HOSTS[0].lstrip('.')}")
+# Links in emails sent from tasks: the site's own address, not the development default. Without SITE_URL, the first
+# of ALLOWED_HOSTS when it is a plain host name ("*" or ".example.com" name no one address).
+SITE_URL = env.str("SITE_URL", default="")
+if not SITE_URL:
+    if not re.fullmatch(
+        r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*", ALLOWED_HOSTS[0]
+    ):
+        raise ImproperlyConfigured(
+            f"SITE_URL must be set (e.g. https://coinshop.example): links in emails start with it, and the first of "
+            f"ALLOWED_HOSTS ({ALLOWED_HOSTS[0]!r}) is not a plain host name to make it from."
+        )
+    SITE_URL = f"https://{ALLOWED_HOSTS[0]}"
 
 PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="sandbox")
 DEMO_MODE = env.bool("DEMO_MODE", default=False)

@@ -150,6 +150,8 @@ def test_closing_a_busy_creator_forfeits_everything_cancels_payouts_and_ends_sub
         "payouts_being_sent": "1",
         "subscriptions_ended": "1",
         "subscribers_lost": "1",
+        "posts_erased": "0",
+        "moderators_erased": "0",
     }
     assert_ledger_ok()
 
@@ -322,3 +324,37 @@ def test_ledger_check_finds_money_left_on_a_closed_account(viewer, make_creator,
     violations = [v for v in ledger_check().violations if v.startswith("closed accounts hold nothing")]
     assert len(violations) == 2
     assert "holds 5" in violations[0] and "holds 7" in violations[1]
+
+
+def test_closing_erases_the_creators_posts_with_their_images_and_moderator_appointments_both_ways(
+    client, make_creator, make_user, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    """Review of issue 14: a closed creator's posts (text and image files) and moderator rows stayed."""
+    from gifts.moderation.models import Moderator
+    from gifts.moderation.services import moderator_appoint
+    from posts.models import Post
+    from posts.services import PostContent, post_create
+    from tests.posts.conftest import upload
+
+    root = tmp_path / "private"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "videos": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(root)}},
+    }
+    vera, mia, other = make_creator("vera"), make_creator("mia"), make_creator("olga")
+    post = post_create(creator=vera, content=PostContent(text="Backstage notes"), image=upload())
+    kept = post_create(creator=other, content=PostContent(text="Olga's notes"), image=upload())
+    moderator_appoint(creator=vera, by=vera.user, handle="mia")  # vera's rooms are moderated by mia
+    moderator_appoint(creator=mia, by=mia.user, handle="vera")  # vera moderates mia's rooms
+    moderator_appoint(creator=other, by=other.user, handle="mia")
+    assert (root / post.image_name).is_file()
+    with django_capture_on_commit_callbacks(execute=True):
+        account_close(user=vera.user)
+    assert list(Post.objects.values_list("text", flat=True)) == ["Olga's notes"]
+    assert not (root / post.image_name).exists() and (root / kept.image_name).is_file()
+    assert list(Moderator.objects.values_list("creator__handle", "user_id")) == [("olga", mia.user_id)]
+    details = AuditLog.objects.get(action="user.close").details
+    assert (details["posts_erased"], details["moderators_erased"]) == ("1", "2")
+    client.force_login(mia.user)
+    assert client.get(f"/p/{post.public_id}/").status_code == 404
+    assert client.get(f"/p/{post.public_id}/image").status_code == 404

@@ -148,3 +148,15 @@ def test_production_links_in_emails_start_with_the_sites_own_address(run_django:
     )
     chosen = _production_env(SITE_URL="https://gifts.example")
     assert run_django(show, settings=PRODUCTION, **chosen).stdout.strip().splitlines()[-1] == "https://gifts.example"
+
+
+@pytest.mark.parametrize("hosts", ["*", ".coinshop.example", "*.coinshop.example,coinshop.example"])
+def test_production_needs_site_url_when_the_first_host_is_no_plain_host_name(run_django: RunDjango, hosts: str) -> None:
+    """Review of issue 14: a wildcard first host made links like "https://*" (a pattern, not the site's address)."""
+    refused = run_django(CHECK, settings=PRODUCTION, **_production_env(ALLOWED_HOSTS=hosts))
+    assert refused.returncode != 0
+    assert "ImproperlyConfigured: SITE_URL must be set (e.g. https://coinshop.example)" in refused.stderr
+    chosen = run_django(
+        CHECK, settings=PRODUCTION, **_production_env(ALLOWED_HOSTS=hosts, SITE_URL="https://a.example")
+    )
+    assert chosen.returncode == 0, chosen.stderr

@@ -206,3 +206,50 @@ def test_email_changes_are_noticed(client, viewer, enable_2fa, django_capture_on
     texts = list(Notification.objects.filter(user=viewer).values_list("text", flat=True))
     assert texts == ["The email address new-address@example.com was added to your account."]
     assert "[Coinshop] An email address was added to your account" in [m.subject for m in mail.outbox]
+
+
+def test_a_changed_email_address_is_told_at_the_old_address_too(
+    client, viewer, enable_2fa, django_capture_on_commit_callbacks
+):
+    """Review of issue 14: the notice went to the new address only (whoever changed it was the only one told)."""
+    from allauth.account.models import EmailAddress
+
+    from tests.conftest import otp_login
+
+    old = viewer.email
+    device, _ = enable_2fa(viewer)
+    otp_login(client, old, fresh_totp_code(device))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/accounts/email/", {"action_add": "", "email": "taken-over@example.com"})
+    EmailAddress.objects.filter(email="taken-over@example.com").update(verified=True)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/accounts/email/", {"action_primary": "", "email": "taken-over@example.com"})
+    assert response.status_code == 302
+    assert User.objects.get(pk=viewer.pk).email == "taken-over@example.com"
+    changed = [m for m in mail.outbox if m.subject == "[Coinshop] Your login email address changed"]
+    assert sorted(m.to[0] for m in changed) == sorted([old, "taken-over@example.com"])
+    to_old = next(m for m in changed if m.to == [old])
+    assert f"Your login email address changed from {old} to taken-over@example.com." in to_old.body
+    assert "this address was the login address of your Coinshop account until now" in to_old.body
+    assert NotificationEmail.objects.filter(to_email=old, sent_at__isnull=False).count() == 1
+
+
+def test_security_notices_are_always_emailed(client, viewer, django_capture_on_commit_callbacks):
+    from notifications.services import notification_preferences_set
+
+    client.force_login(viewer)
+    page = client.get("/notifications/preferences/").content.decode()
+    box = page[page.index('name="security__email"') - 80 : page.index('name="security__email"') + 120]
+    assert "checked" in box and "disabled" in box
+    assert "Security notices are always emailed: they tell you when someone else may be using your account" in page
+    _set(client, security__in_app=False, security__email=False)  # unticked (a disabled box is not even posted)
+    _notify(django_capture_on_commit_callbacks, viewer, text="New login.", kind=NotificationKind.SECURITY)
+    assert not Notification.objects.filter(user=viewer).exists()  # the in-app line can be turned off
+    assert [m.subject for m in mail.outbox] == ["[Coinshop] Payout paid"]
+    assert "Security notices are always emailed" in mail.outbox[0].body
+    notification_preferences_set(user_id=viewer.pk, choices={"security": (True, False)})  # asked directly: ignored
+    page = client.get("/notifications/preferences/").content.decode()
+    assert 'name="security__email"' in page and 'name="security__in_app"' in page
+    _notify(django_capture_on_commit_callbacks, viewer, text="New login again.", kind=NotificationKind.SECURITY)
+    assert len(mail.outbox) == 2

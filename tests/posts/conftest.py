@@ -4,6 +4,8 @@ supporter who gifted recently, the creator), real images made with Pillow, and t
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +26,21 @@ def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (64, 48), mode: str = 
     out = io.BytesIO()
     Image.new(mode, size, (200, 40, 90) if mode == "RGB" else (200, 40, 90, 128)).save(out, format=fmt)
     return out.getvalue()
+
+
+def huge_png(width: int, height: int) -> bytes:
+    """A valid black-and-white PNG of ``width`` x ``height`` pixels that is only a few kilobytes (its rows of zeros
+    compress to almost nothing), written row by row so making it needs no memory: what a decompression bomb looks
+    like."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    packer = zlib.compressobj(9)
+    row = b"\x00" * (1 + (width + 7) // 8)  # filter byte, then 1 bit a pixel
+    body = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
 
 
 def upload(name: str = "photo.png", data: bytes | None = None, content_type: str = "image/png") -> SimpleUploadedFile:

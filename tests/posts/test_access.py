@@ -51,7 +51,7 @@ def test_the_page_and_the_image_are_for_the_posts_audience_only(client, make_pos
         assert f"/p/{post.public_id}/image" in page.content.decode()
         assert image.status_code == 200 and image["Content-Type"] == "image/jpeg"
         assert image.content[:3] == b"\xff\xd8\xff"  # the JPEG we wrote, not the PNG uploaded
-        assert "private" in image["Cache-Control"]
+        assert image["Cache-Control"] == "private, no-cache"  # asked again each time: access ends with a subscription
     else:
         assert page.status_code == 403
         body = _text(page)
@@ -194,3 +194,54 @@ def test_the_creators_video_list_locks_a_video_on_an_exclusive_post(client, make
         page = client.get("/@vera/").content.decode()
         assert f"/v/{shared.public_id}/poster.jpg" in page, who
         assert (f"/v/{exclusive.public_id}/poster.jpg" in page) is poster_shown, who
+
+
+def test_a_gift_counts_for_a_supporters_post_only_once_it_can_no_longer_be_undone(
+    client, make_post, creator, make_user, fund
+):
+    """Review of issue 14: a large gift opened the post at once and could then be undone (the post read for free)."""
+    from gifts.sending.services import gift_undo
+
+    post = make_post(audience="supporters", min_coins=1000, window_days=30)
+    fan = make_user("quick@example.com")
+    fund(fan, 2000)
+    crown = Gift.objects.create(slug="crown", name="Crown", coin_cost=1000, artwork="gifts/crown.svg")
+    client.force_login(fan)
+    sent = gift_send(sender=fan, creator=creator, gift=crown)  # large: it can be undone for a few seconds
+    page = client.get(f"/p/{post.public_id}/")
+    assert page.status_code == 403 and SECRET not in _text(page)
+    assert (
+        "you have gifted 0; your gift of 1,000 coins counts once it can no longer be cancelled, in a few seconds"
+        in _text(page)
+    )
+    assert client.get(f"/p/{post.public_id}/image").status_code == 403
+    gift_undo(send=sent, by=fan)
+    assert "you have gifted 0" in _text(client.get(f"/p/{post.public_id}/"))
+    kept = gift_send(sender=fan, creator=creator, gift=crown)
+    assert client.get(f"/p/{post.public_id}/").status_code == 403
+    GiftSend.objects.filter(pk=kept.pk).update(undo_until=timezone.now() - timedelta(seconds=1))  # the window passed
+    page = client.get(f"/p/{post.public_id}/")
+    assert page.status_code == 200 and SECRET in _text(page)
+    assert "you have gifted 1,000" in _text(page) and "can no longer be cancelled" not in _text(page)
+    assert client.get(f"/p/{post.public_id}/image").status_code == 200
+
+
+def test_the_posts_list_reads_the_gifted_coins_of_every_window_in_one_query(client, make_post, creator, people):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(people["supporter"])
+    make_post(image=False, audience="supporters", min_coins=500, window_days=30)
+
+    def queries(url: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    queries("/@vera/posts/"), queries("/@vera/")  # warm the caches the pages keep
+    one_window = queries("/@vera/posts/"), queries("/@vera/")
+    for days in (1, 2, 7, 90, 365):
+        make_post(image=False, audience="supporters", min_coins=500, window_days=days)
+    page = client.get("/@vera/posts/")
+    assert _text(page).count("you have gifted 500") == 6
+    assert (queries("/@vera/posts/"), queries("/@vera/")) == one_window

@@ -4,16 +4,18 @@ creator's posts list (paginated, an empty state) and their page's section, staff
 from __future__ import annotations
 
 import html
+import io
 import re
 
 import pytest
 from django.test import Client
+from PIL import Image
 
 from accounts.models import AuditLog
 from posts.models import Post
 
 from ..conftest import fresh_totp_code, otp_login
-from .conftest import image_bytes, upload
+from .conftest import huge_png, image_bytes, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -91,6 +93,45 @@ def test_too_large_and_too_many_pixels_are_refused(client, creator, settings, vi
     response = client.post("/posts/new/", _form(image=upload()))
     assert response.status_code == 400 and "The image is too big: 64 × 48 pixels." in _text(response)
     assert not Post.objects.exists() and not list(video_root.rglob("*.*"))
+
+
+@pytest.mark.parametrize(("width", "height"), [(6300, 6300), (4001, 4000), (20000, 20000)])
+def test_an_image_of_huge_dimensions_in_a_small_file_is_refused_before_it_is_decoded(
+    client, creator, video_root, width, height
+):
+    """Review of issue 14: a 170 KB PNG of 6300 x 6300 pixels took ~600 MB to decode. Refused from its header now
+    (the default limit is 16,000,000 pixels); Pillow's own bomb limit (20000 x 20000) is refused in the same words."""
+    data = huge_png(width, height)
+    assert len(data) < 200_000
+    client.force_login(creator.user)
+    response = client.post("/posts/new/", _form(image=upload("bomb.png", data)))
+    assert response.status_code == 400
+    text = _text(response)
+    assert "The image is too big:" in text
+    assert "At most 16,000,000 pixels (width × height) are taken: make it smaller and try again." in text
+    if width < 20000:
+        assert f"{width} × {height} pixels." in text
+    assert not Post.objects.exists() and not list(video_root.rglob("*.*"))
+
+
+def test_a_large_image_within_the_limit_is_scaled_down_and_oriented(client, creator, settings, video_root):
+    """A JPEG is decoded at a reduced scale, a palette image converted, each turned by its EXIF orientation."""
+    settings.POST_IMAGE_MAX_SIDE = 100
+    client.force_login(creator.user)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # the camera was turned: show it rotated 90 degrees clockwise
+    out = io.BytesIO()
+    Image.new("RGB", (4000, 2000), (10, 120, 200)).save(out, format="JPEG", exif=exif.tobytes())
+    client.post("/posts/new/", _form(image=upload("turned.jpg", out.getvalue(), "image/jpeg")))
+    post = Post.objects.get()
+    assert (post.image_width, post.image_height) == (50, 100)
+    with Image.open(video_root / post.image_name) as stored:
+        assert stored.size == (50, 100) and not stored.getexif()
+    out = io.BytesIO()
+    Image.new("P", (800, 400), 3).save(out, format="GIF")
+    client.post("/posts/new/", _form(image=upload("flat.gif", out.getvalue(), "image/gif")))
+    post = Post.objects.order_by("-id").first()
+    assert post.image_name.endswith(".jpg") and (post.image_width, post.image_height) == (100, 50)
 
 
 def test_an_image_and_a_video_together_are_refused(client, creator, make_video):

@@ -111,3 +111,45 @@ def test_a_closed_account_follows_nobody_and_nobody_follows_it(client, viewer, c
     account_close(user=other.user)  # a creator who followed one creator and was followed by one viewer
     assert list(Follow.objects.values_list("follower__email", "creator__handle")) == [(viewer.email, creator.handle)]
     assert "1 follower" in client.get(f"/@{creator.handle}/").content.decode()
+
+
+def test_a_creator_going_live_again_and_again_tells_each_follower_at_most_once_an_hour(
+    client, make_user, creator, settings, django_capture_on_commit_callbacks
+):
+    """Review of issue 14: every start notified every follower again."""
+    from datetime import timedelta
+
+    from gifts.live.services import live_session_end
+    from gifts.models import LiveSession
+
+    assert settings.FOLLOWERS_LIVE_NOTICE_COOLDOWN_SECONDS == 3600
+    early, late = make_user("early@example.com"), make_user("late@example.com")
+    Follow.objects.create(follower=early, creator=creator)
+    client.force_login(early)  # by email as well: the cooldown holds for both channels
+    client.post("/notifications/preferences/", {"creator_live__in_app": "on", "creator_live__email": "on"})
+
+    def go_live(title: str, minutes_ago: int = 0) -> LiveSession:
+        with django_capture_on_commit_callbacks(execute=True):
+            session = live_session_start(creator=creator, title=title)
+        LiveSession.objects.filter(pk=session.pk).update(started_at=session.started_at - timedelta(minutes=minutes_ago))
+        return session
+
+    def told(user) -> list[str]:
+        return list(
+            Notification.objects.filter(user=user, kind="creator_live").order_by("id").values_list("text", flat=True)
+        )
+
+    first = go_live("First try")
+    LiveSession.objects.filter(pk=first.pk).update(started_at=first.started_at - timedelta(minutes=59))
+    live_session_end(session=LiveSession.objects.get(pk=first.pk), by=creator.user)
+    Follow.objects.create(follower=late, creator=creator)  # followed in between: not told yet, so told now
+    second = go_live("Second try")
+    assert told(early) == ["Alice is live: First try"] and told(late) == ["Alice is live: Second try"]
+    assert [m.to for m in mail.outbox] == [[early.email]]
+    live_session_end(session=LiveSession.objects.get(pk=second.pk), by=creator.user)
+    LiveSession.objects.filter(pk=first.pk).update(started_at=first.started_at - timedelta(minutes=61))
+    LiveSession.objects.filter(pk=second.pk).update(started_at=second.started_at - timedelta(minutes=30))
+    go_live("Third try")  # an hour after the first: early hears it; late heard the second half an hour ago
+    assert told(early) == ["Alice is live: First try", "Alice is live: Third try"]
+    assert told(late) == ["Alice is live: Second try"]
+    assert len(mail.outbox) == 2

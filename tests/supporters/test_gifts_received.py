@@ -71,3 +71,14 @@ def test_the_summary_task_is_on_the_beat_schedule(settings):
     import supporters.tasks  # noqa: F401 - autodiscovered by workers
 
     assert entry["task"] in app.tasks
+
+
+def test_a_public_and_an_anonymous_gift_of_one_person_count_as_two_gifters(make_user, creator, catalog, fund):
+    """As on the thank-you page: "from 1 person" would tell the creator that the "Anonymous" gift was Bob's."""
+    bob = make_user("bob@example.com", nickname="Bob")
+    fund(bob, 1000)
+    gift_send(sender=bob, creator=creator, gift=catalog["rose"], visibility="public")
+    gift_send(sender=bob, creator=creator, gift=catalog["rose"], visibility="anonymous")
+    gift_send(sender=bob, creator=creator, gift=catalog["rose"], visibility="anonymous")
+    assert gifts_received_notify(now=timezone.now() + LATER) == 1
+    assert Notification.objects.get(user=creator.user).text == "You received 3 gifts (3 diamonds) from 2 people."
