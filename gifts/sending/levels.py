@@ -5,7 +5,7 @@ subscriptions are not gifts and do not count. Two totals per person, read from `
 writes anyway: the gift path gets no extra statement) in one query and cached: all their gifts (their own level,
 shown to them only) and the gifts sent with their name shown (the level others see: an "Anonymous" gift never moves
 it, or a badge jumping right after a big anonymous gift would say who sent it). Each gift and undo moves the cached
-totals once it commits (``gifter_level_moved``, an atomic ``incr`` of the cache); a total missing from the cache is
+totals once it commits (``gifter_level_keys``: an atomic add to each cached total); a total missing from the cache is
 computed and put there with ``add``, so it never overwrites one that a gift committing meanwhile already moved. An
 entry lives at most ``GIFTER_LEVEL_CACHE_SECONDS``: a gift that commits between the query and the ``add`` of a
 missing total (its ``incr`` finds nothing to move) is missing from it until then.
@@ -17,14 +17,12 @@ never beside "Anonymous"), and counts only gifts sent with the name shown. The p
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Q, Sum
 
 from accounts.models import GiftVisibility
@@ -97,18 +95,12 @@ def gifter_level_shown(*, person: Person) -> int:
     return gifter_levels_shown(people=[person]).get(person.pk, 0)
 
 
-def gifter_level_moved(*, user_id: int, coins: int, visibility: str) -> None:
-    """A gift (``coins`` > 0) or an undo (< 0) of this person, sent with ``visibility``, is being committed: once it
-    is, move their cached totals (no statement; when nothing is cached the next read computes it). An anonymous gift
-    moves only their own total, never the one others' badge shows."""
-    keys = [_key(user_id)] + ([_public_key(user_id)] if visibility == GiftVisibility.PUBLIC else [])
-
-    def move() -> None:
-        for key in keys:
-            with contextlib.suppress(ValueError):  # not cached: nothing to move
-                cache.incr(key, coins)
-
-    transaction.on_commit(move)
+def gifter_level_keys(*, user_id: int, visibility: str) -> list[str]:
+    """The cached totals a gift (or its undo) sent with ``visibility`` moves: the person's own total, and the one
+    others' badge shows only for a gift sent with the name shown. The gift path moves them once it commits, in the
+    same round trip as the leaderboards' version (``gifts.sending.services``, ``coinshop.cache.cache_write_many``);
+    a total not cached stays missing, and its next read computes it."""
+    return [_key(user_id)] + ([_public_key(user_id)] if visibility == GiftVisibility.PUBLIC else [])
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,12 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import CreatorProfile, GiftVisibility, User
+from coinshop.cache import cache_write_many
 from wallet.models import Asset, SystemAccount, TransactionKind
 from wallet.services import (
     InsufficientFunds,
@@ -37,7 +37,7 @@ from ..shop.models import ShopItem
 from ..shop.services import shop_effect_consume
 from ..subscriptions.selectors import subscriber_is_current
 from .leaderboards import leaderboard_version_key
-from .levels import gifter_level_moved
+from .levels import gifter_level_keys
 from .models import GiftSend, GiftSendStatus
 from .velocity import VelocityExceeded, creator_gift_review_list, gift_is_flagged, gift_velocity_check
 
@@ -56,11 +56,23 @@ def _creator_problem(*, creator: CreatorProfile) -> str | None:
     return None
 
 
+def _version() -> int:
+    return uuid.uuid4().int >> 66  # an integer (stored as one by Redis: ``coinshop.cache``), unique enough
+
+
 def leaderboards_changed(*, creator_id: int) -> None:
-    """The creator's leaderboards changed (a gift, an undo, a subscriber): cached ones are recomputed once the
+    """The creator's leaderboards changed (a subscriber, an ended subscription): cached ones are recomputed once the
     change is committed (``leaderboard_for_creator``)."""
     key = leaderboard_version_key(creator_id=creator_id)
-    transaction.on_commit(lambda: cache.set(key, uuid.uuid4().hex, timeout=None))
+    transaction.on_commit(lambda: cache_write_many(set_ints={key: _version()}, add_if_cached={}))
+
+
+def _gift_caches_moved(*, creator_id: int, sender_id: int, coins: int, visibility: str) -> None:
+    """A gift (``coins`` > 0) or its undo (< 0) is being committed: once it is, the creator's leaderboards are
+    stale and the sender's gifter-level totals move, in one round trip to the cache."""
+    stale = {leaderboard_version_key(creator_id=creator_id): _version()}
+    totals = dict.fromkeys(gifter_level_keys(user_id=sender_id, visibility=visibility), coins)
+    transaction.on_commit(lambda: cache_write_many(set_ints=stale, add_if_cached=totals))
 
 
 def gift_send(
@@ -161,8 +173,8 @@ def gift_send(
                 "This gift form has expired. Reload the page and send the gift again.", code="key_taken"
             ) from None
         return existing  # the same form submitted twice: it was sent once
-    leaderboards_changed(creator_id=creator.pk)
-    gifter_level_moved(user_id=sender.pk, coins=coins, visibility=visibility)  # before the live event (its level)
+    _gift_caches_moved(creator_id=creator.pk, sender_id=sender.pk, coins=coins, visibility=visibility)  # before the
+    # live event, which carries the level
     if live_session is not None:
         transaction.on_commit(lambda: live_gift_published(send=send))
     if facts.goal_open:
@@ -195,8 +207,9 @@ def gift_undo(*, send: GiftSend, by: User, now: datetime | None = None) -> GiftS
         )
         send.status = GiftSendStatus.CANCELLED
         send.save(update_fields=["status"])
-        leaderboards_changed(creator_id=send.creator_id)
-        gifter_level_moved(user_id=send.sender_id, coins=-send.coins, visibility=send.visibility)
+        _gift_caches_moved(
+            creator_id=send.creator_id, sender_id=send.sender_id, coins=-send.coins, visibility=send.visibility
+        )
     if send.live_session_id:
         transaction.on_commit(lambda: live_gift_cancelled(send=send))
     transaction.on_commit(lambda: goal_moved(creator_id=send.creator_id))
