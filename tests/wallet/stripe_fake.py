@@ -27,8 +27,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-# The repository sits at <root>/main with shared/ beside it at <root>/shared.
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "stripe" / "fixtures3.json"
+# The repository sits at <root>/main with shared/ beside it at <root>/shared; the nearest one up from here (a copy
+# of the repository one level down, such as mutmut's mutants/, finds the same one).
+FIXTURES = next(
+    (
+        p / "shared" / "stripe" / "fixtures3.json"
+        for p in Path(__file__).resolve().parents[3:]
+        if (p / "shared" / "stripe" / "fixtures3.json").exists()
+    ),
+    Path(__file__).resolve().parents[3] / "shared" / "stripe" / "fixtures3.json",
+)
 
 ACCOUNT_ID = "acct_1CoinshopTestAccount00"
 API_VERSION = "2026-05-27.dahlia"
