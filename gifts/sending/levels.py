@@ -4,11 +4,11 @@ What counts: every gift that stands (live, on a creator's page, on a video; canc
 subscriptions are not gifts and do not count. Two totals per person, read from ``GiftSend`` (the rows the gift path
 writes anyway: the gift path gets no extra statement) in one query and cached: all their gifts (their own level,
 shown to them only) and the gifts sent with their name shown (the level others see: an "Anonymous" gift never moves
-it, or a badge jumping right after a big anonymous gift would say who sent it). Each gift and undo moves the cached
-totals once it commits (``gifter_level_keys``: an atomic add to each cached total); a total missing from the cache is
-computed and put there with ``add``, so it never overwrites one that a gift committing meanwhile already moved. An
-entry lives at most ``GIFTER_LEVEL_CACHE_SECONDS``: a gift that commits between the query and the ``add`` of a
-missing total (its ``incr`` finds nothing to move) is missing from it until then.
+it, or a badge jumping right after a big anonymous gift would say who sent it). They are counters of
+``coinshop.cache``: each gift and undo marks them inside its transaction and moves the cached ones once it commits
+(``gifter_level_keys``); a total missing from the cache is computed and stored only when no gift was on its way
+meanwhile, so a gift is counted exactly once whatever page reads the level while it commits. An entry lives at most
+``GIFTER_LEVEL_CACHE_SECONDS``.
 
 Privacy: a level is shown to others only beside a public name (``show_on_leaderboards``, the person's own opt-in;
 never beside "Anonymous"), and counts only gifts sent with the name shown. The person always sees their own level
@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Q, Sum
 
 from accounts.models import GiftVisibility
+from coinshop.cache import counters_fill, counters_read
 
 from .models import GiftSend, GiftSendStatus
 
@@ -62,8 +62,8 @@ def gifter_coins_many(*, user_ids: Iterable[int], public_only: bool = False) -> 
     if not ids:
         return {}
     key = _public_key if public_only else _key
-    got = cache.get_many([key(pk) for pk in ids])
-    totals = {pk: int(got[key(pk)]) for pk in ids if key(pk) in got}
+    read = counters_read([k for pk in ids for k in (_key(pk), _public_key(pk))])  # a miss fills both
+    totals = {pk: read.found[key(pk)] for pk in ids if key(pk) in read.found}
     missing = [pk for pk in ids if pk not in totals]
     if missing:
         rows = (
@@ -74,10 +74,10 @@ def gifter_coins_many(*, user_ids: Iterable[int], public_only: bool = False) -> 
             .annotate(total=Sum("coins"), public=Sum("coins", filter=Q(visibility=GiftVisibility.PUBLIC)))
         )
         found = dict.fromkeys(missing, (0, 0)) | {pk: (total or 0, public or 0) for pk, total, public in rows}
-        timeout = settings.GIFTER_LEVEL_CACHE_SECONDS
-        for pk, (total, public) in found.items():
-            cache.add(_key(pk), total, timeout=timeout)  # add: a total a committed gift already moved stays
-            cache.add(_public_key(pk), public, timeout=timeout)
+        values = {
+            k: v for pk, (total, public) in found.items() for k, v in ((_key(pk), total), (_public_key(pk), public))
+        }
+        counters_fill(values=values, read=read, timeout=settings.GIFTER_LEVEL_CACHE_SECONDS)
         totals |= {pk: public if public_only else total for pk, (total, public) in found.items()}
     return totals
 
@@ -97,9 +97,10 @@ def gifter_level_shown(*, person: Person) -> int:
 
 def gifter_level_keys(*, user_id: int, visibility: str) -> list[str]:
     """The cached totals a gift (or its undo) sent with ``visibility`` moves: the person's own total, and the one
-    others' badge shows only for a gift sent with the name shown. The gift path moves them once it commits, in the
-    same round trip as the leaderboards' version (``gifts.sending.services``, ``coinshop.cache.cache_write_many``);
-    a total not cached stays missing, and its next read computes it."""
+    others' badge shows only for a gift sent with the name shown. The gift path marks them before it commits
+    (``coinshop.cache.counters_begin``) and moves them after, in the same round trip as the leaderboards' version
+    (``gifts.sending.services``, ``coinshop.cache.cache_write_many``); a total not cached stays missing, and its
+    next read computes it."""
     return [_key(user_id)] + ([_public_key(user_id)] if visibility == GiftVisibility.PUBLIC else [])
 
 

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import CreatorProfile, GiftVisibility, User
-from coinshop.cache import cache_write_many
+from coinshop.cache import cache_write_many, counters_begin
 from wallet.models import Asset, SystemAccount, TransactionKind
 from wallet.services import (
     InsufficientFunds,
@@ -68,10 +68,12 @@ def leaderboards_changed(*, creator_id: int) -> None:
 
 
 def _gift_caches_moved(*, creator_id: int, sender_id: int, coins: int, visibility: str) -> None:
-    """A gift (``coins`` > 0) or its undo (< 0) is being committed: once it is, the creator's leaderboards are
-    stale and the sender's gifter-level totals move, in one round trip to the cache."""
+    """A gift (``coins`` > 0) or its undo (< 0) has made its last write and is about to commit: the sender's
+    gifter-level totals are marked as moving now (one round trip to the cache, inside the transaction), and once it
+    commits the creator's leaderboards are stale and the totals move (one more)."""
     stale = {leaderboard_version_key(creator_id=creator_id): _version()}
     totals = dict.fromkeys(gifter_level_keys(user_id=sender_id, visibility=visibility), coins)
+    counters_begin(list(totals))
     transaction.on_commit(lambda: cache_write_many(set_ints=stale, add_if_cached=totals))
 
 
@@ -154,6 +156,7 @@ def gift_send(
             )
             if flagged:
                 gift_velocity_check(creator=creator, coins=coins, now=now)
+            _gift_caches_moved(creator_id=creator.pk, sender_id=sender.pk, coins=coins, visibility=visibility)
     except VelocityExceeded as exc:  # nothing of this gift was written; the creator goes on the review list
         creator_gift_review_list(creator=creator, reason=exc.reason, now=now)
         raise GiftRefused(
@@ -173,9 +176,7 @@ def gift_send(
                 "This gift form has expired. Reload the page and send the gift again.", code="key_taken"
             ) from None
         return existing  # the same form submitted twice: it was sent once
-    _gift_caches_moved(creator_id=creator.pk, sender_id=sender.pk, coins=coins, visibility=visibility)  # before the
-    # live event, which carries the level
-    if live_session is not None:
+    if live_session is not None:  # after the cache writes: the live event carries the level
         transaction.on_commit(lambda: live_gift_published(send=send))
     if facts.goal_open:
         transaction.on_commit(lambda: goal_moved(creator_id=creator.pk))

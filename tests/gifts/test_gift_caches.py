@@ -53,3 +53,23 @@ def test_a_gift_and_a_new_subscriber_make_the_creators_leaderboards_stale(
         subscription_start(subscriber=viewer, creator=creator)  # the subscriber badge on the boards
     assert isinstance(cache.get(key), int) and cache.get(key) != after_gift
     assert cache.get(other) is None  # another creator's boards are not touched
+
+
+def test_a_level_read_after_a_gift_commits_but_before_its_cache_writes_counts_the_gift_once(
+    viewer, creator, catalog, fund, django_capture_on_commit_callbacks
+):
+    """Another viewer's page can read the sender's level in the moment between the gift's commit and its cache
+    writes: it computes the total from the database (with the gift in it), and the gift's own write must not then
+    add the gift a second time (CI saw "Lv 2" for one 5-coin Heart this way)."""
+    fund(viewer, 5_000)
+    with django_capture_on_commit_callbacks(execute=False) as after_commit:
+        rose = gift_send(sender=viewer, creator=creator, gift=catalog["rose"], visibility="public")
+    # Committed (this test's reads see it), its cache writes not yet made: a page renders the level now.
+    assert gifter_coins_many(user_ids=[viewer.pk], public_only=True) == {viewer.pk: rose.coins}
+    for write in after_commit:
+        write()
+    assert gifter_coins_many(user_ids=[viewer.pk]) == {viewer.pk: rose.coins}
+    assert gifter_coins_many(user_ids=[viewer.pk], public_only=True) == {viewer.pk: rose.coins}
+    with django_capture_on_commit_callbacks(execute=True):
+        gift_send(sender=viewer, creator=creator, gift=catalog["rose"], visibility="public")
+    assert gifter_coins_many(user_ids=[viewer.pk]) == {viewer.pk: 2 * rose.coins}  # and the next gift moves it
