@@ -1,9 +1,9 @@
-from typing import Any
-
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+
+from coinshop.admin_base import ReadOnlyAdmin
 
 from .models import AuditLog, CreatorProfile, User
 from .services import user_frozen_set
@@ -46,7 +46,7 @@ class CreatorProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
+class AuditLogAdmin(ReadOnlyAdmin):
     """The staff audit log, read-only: rows are written by the actions themselves, never here."""
 
     list_display = ["created_at", "actor", "action", "object_type", "object_id"]
@@ -54,12 +54,3 @@ class AuditLogAdmin(admin.ModelAdmin):
     search_fields = ["object_id", "actor__email"]
     list_select_related = ["actor"]
     readonly_fields = ["created_at", "actor", "action", "object_type", "object_id", "details"]
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

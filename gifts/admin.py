@@ -5,6 +5,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from coinshop.admin_base import ReadOnlyAdmin
+
 from .models import (
     ChatMessage,
     CreatorGiftReview,
@@ -46,35 +48,13 @@ class LiveSessionAdmin(admin.ModelAdmin):
 
 
 @admin.register(GiftSend)
-class GiftSendAdmin(admin.ModelAdmin):
+class GiftSendAdmin(ReadOnlyAdmin):
     """Read-only: a gift is a ledger transaction; it is never edited."""
 
     list_display = ["created_at", "sender", "creator", "gift", "quantity", "coins", "visibility", "status", "flagged"]
     list_filter = ["status", "visibility", "flagged"]
     list_select_related = ["sender", "creator", "gift"]
     search_fields = ["sender__email", "creator__handle"]
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records of coins spent (each one a ledger transaction's business row): never added, edited or deleted here."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(ShopItem)

@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from accounts.models import User
+from coinshop.admin_base import ReadOnlyAdmin
 
 from . import services
 from .forms import LedgerAdjustmentForm
@@ -30,17 +31,6 @@ from .models import (
 )
 from .money import money_format
 from .providers.sandbox import STAFF_EVENTS
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(CoinPackage)

@@ -11,19 +11,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
+from coinshop.admin_base import ReadOnlyAdmin
+
 from .models import ModerationAction, Report, ReportStatus
 from .reports import report_close
-
-
-class NoEdits(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class ReportStateFilter(admin.SimpleListFilter):
@@ -51,7 +42,7 @@ class CloseForm(forms.Form):
 
 
 @admin.register(Report)
-class ReportAdmin(NoEdits):
+class ReportAdmin(ReadOnlyAdmin):
     """The report queue. Resolve (action taken) or dismiss a report with a note; each is on the audit log."""
 
     list_display = ["created_at", "subject", "creator", "reason", "message_text", "reporter", "status", "handled_by"]
@@ -110,7 +101,7 @@ class ReportAdmin(NoEdits):
 
 
 @admin.register(ModerationAction)
-class ModerationActionAdmin(NoEdits):
+class ModerationActionAdmin(ReadOnlyAdmin):
     """Every moderation action in every creator's rooms (the creators see their own on their moderation page)."""
 
     list_display = ["created_at", "creator", "actor", "kind", "target", "seconds", "detail"]
