@@ -24,6 +24,7 @@ from coinshop.celery import task_enqueue
 
 from ..models import LiveSession, StreamKey
 from .events import live_stream_published
+from .services import followers_announce
 
 
 class IngestRefused(ValidationError):
@@ -75,8 +76,6 @@ def live_ingest_start(*, name: str, key: str) -> LiveSession:
             try:
                 with transaction.atomic():
                     session = LiveSession.objects.create(creator=creator, title=f"{creator.display_name} is live")
-                    from .services import followers_announce
-
                     followers_announce(session_id=session.pk)
             except IntegrityError:  # started by hand at this very moment: use that one
                 session = LiveSession.objects.select_for_update().get(creator=creator, ended_at__isnull=True)
