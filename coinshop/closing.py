@@ -101,11 +101,14 @@ def account_close(*, user: User, actor: User | None = None) -> dict[str, int]:
     already closed does nothing and returns ``{}``."""
     with transaction.atomic():
         # Lock order: the person, their creator profile, subscriptions, payouts, then ledger rows (as every flow that
-        # credits money late takes the person first: ``wallet.services.user_lock_for_credit``).
-        user = User.objects.select_for_update().get(pk=user.pk)
+        # credits money late takes the person first: ``wallet.services.user_lock_for_credit``). The person and the
+        # profile are locked "no key": a gift in flight holds a diamond row the closing waits for, and checks its
+        # foreign keys (a key-share lock on the profile) only as it commits; a full lock here would make the two wait
+        # on each other until PostgreSQL aborted one (tests/accounts/test_closing_pg.py).
+        user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
         if user.is_deleted:
             return {}
-        profile = CreatorProfile.objects.select_for_update().filter(user=user).first()
+        profile = CreatorProfile.objects.select_for_update(no_key=True).filter(user=user).first()
         now = timezone.now()
 
         own, subscribers_lost = subscriptions_end_now(person=user, now=now)

@@ -5,10 +5,10 @@ Re-exported by ``wallet.services``; kept apart so ``wallet.refunds`` can use the
 
 from __future__ import annotations
 
-from accounts.models import User
+from accounts.models import CreatorProfile, User
 
-from .ledger import Posting, ledger_system_account, ledger_transaction_post
-from .models import LedgerAccount, LedgerBalanceShard, SystemAccount, TransactionKind
+from .ledger import Posting, ledger_account_for_user, ledger_system_account, ledger_transaction_post
+from .models import Asset, LedgerAccount, LedgerBalanceShard, SystemAccount, TransactionKind
 
 
 def user_balances_forfeit(*, user: User, cause: str = "") -> dict[str, int]:
@@ -17,12 +17,20 @@ def user_balances_forfeit(*, user: User, cause: str = "") -> dict[str, int]:
     forfeited with ``cause`` naming the credit that brought it (``closed_account_forfeit``).
 
     Each balance is read under its row locks (every shard of a DIAMOND account), so a credit committed a moment
-    earlier is forfeited too, never left behind."""
+    earlier is forfeited too, never left behind. Closing also marks the DIAMOND shards closed, under those locks:
+    a gift or subscription that passed its checks before the closing committed is then refused when it gets the
+    row (``ledger_transaction_post(refuse_closed=True)``). A creator's DIAMOND account is made first if they never
+    earned, so such a gift finds it closed rather than making a new one."""
+    closing = not cause
+    if closing and CreatorProfile.objects.filter(user_id=user.pk).exists():
+        ledger_account_for_user(user=user, asset=Asset.DIAMOND)
     forfeited: dict[str, int] = {}
     for account in LedgerAccount.objects.filter(owner=user).order_by("pk"):
         if account.sharded:
             shards = LedgerBalanceShard.objects.select_for_update().filter(account_id=account.pk).order_by("shard")
             balance = sum(shard.balance for shard in shards)
+            if closing:
+                LedgerBalanceShard.objects.filter(account_id=account.pk).update(closed=True)
         else:
             balance = LedgerAccount.objects.select_for_update().get(pk=account.pk).balance
         if balance > 0:

@@ -45,6 +45,13 @@ class InsufficientFunds(ValidationError):
         super().__init__(message or f"Not enough {noun}.", code="insufficient_funds")
 
 
+class AccountClosed(ValidationError):
+    """Money from someone else (``refuse_closed``) would reach a closed account. Nothing was written."""
+
+    def __init__(self) -> None:
+        super().__init__("That account is closed.", code="account_closed")
+
+
 class UnbalancedTransaction(ValueError):
     """A programming error: the entries do not sum to zero per asset, or are malformed."""
 
@@ -148,17 +155,21 @@ def _validate(postings: Sequence[Posting]) -> dict[int, Posting]:
     return merged
 
 
-def _apply_to_sharded(account: LedgerAccount, amount: int) -> None:
+def _apply_to_sharded(account: LedgerAccount, amount: int, *, refuse_closed: bool) -> None:
     if amount > 0:
-        # A credit touches one random shard: concurrent gifts to one creator rarely wait on each other.
+        # A credit touches one random shard: concurrent gifts to one creator rarely wait on each other. Refusing a
+        # closed account costs nothing more: the row is checked as it is updated (after any wait for its lock, so a
+        # closing that committed meanwhile is seen).
         shard = random.randrange(_shard_count())  # noqa: S311 - load spreading, not security
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {LedgerBalanceShard._meta.db_table} SET balance = balance + %s "  # noqa: S608 - our table
-                "WHERE account_id = %s AND shard = %s",
+                "WHERE account_id = %s AND shard = %s" + (" AND NOT closed" if refuse_closed else ""),
                 [amount, account.pk, shard],
             )
             updated = cursor.rowcount
+        if updated != 1 and refuse_closed and LedgerBalanceShard.objects.filter(account=account, closed=True).exists():
+            raise AccountClosed
         if updated != 1:
             raise UnbalancedTransaction(f"account {account.pk} is missing balance shard {shard}")
         return
@@ -176,11 +187,11 @@ def _apply_to_sharded(account: LedgerAccount, amount: int) -> None:
             break
 
 
-def _apply_balance(account: LedgerAccount, amount: int) -> None:
+def _apply_balance(account: LedgerAccount, amount: int, *, refuse_closed: bool) -> None:
     if account.is_system:
         return
     if account.sharded:
-        _apply_to_sharded(account, amount)
+        _apply_to_sharded(account, amount, refuse_closed=refuse_closed)
         return
     # The UPDATE takes the row lock; a debit only matches while the balance covers it (never below zero).
     with connection.cursor() as cursor:
@@ -203,6 +214,7 @@ def ledger_transaction_post(
     memo: str = "",
     created_by: User | None = None,
     savepoint: bool = True,
+    refuse_closed: bool = False,
 ) -> LedgerTransaction:
     """Post one balanced transaction, exactly once per ``idempotency_key``.
 
@@ -213,6 +225,10 @@ def ledger_transaction_post(
 
     ``savepoint=False``: the caller's own transaction ends with any exception raised here (``gift_send``), so the
     two round trips of a savepoint buy nothing; a caller that catches an error and goes on needs the default.
+
+    ``refuse_closed``: the money comes from someone else (a gift, a subscription), so a credit to a closed account
+    (a DIAMOND account, the only kind others pay into) raises ``AccountClosed`` instead. Money that was the person's
+    own (a payout that failed, a payment confirmed late) is credited and then forfeited (``wallet.forfeit``).
     """
     merged = _validate(postings)
     txn = LedgerTransaction(
@@ -234,7 +250,7 @@ def ledger_transaction_post(
         for account_id in sorted(merged):
             posting = merged[account_id]
             if posting.amount:
-                _apply_balance(posting.account, posting.amount)
+                _apply_balance(posting.account, posting.amount, refuse_closed=refuse_closed)
         _entries_insert(txn.pk, postings)
     txn._state.adding = False
     txn._state.db = connection.alias

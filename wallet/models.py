@@ -90,6 +90,9 @@ class LedgerBalanceShard(models.Model):
     account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="shards")
     shard = models.PositiveSmallIntegerField()
     balance = models.BigIntegerField(default=0)
+    # Set when the owner's account is closed (``wallet.forfeit``): money from others (a gift, a subscription) posted
+    # with ``refuse_closed`` is then refused here, under the row lock, even when it passed every check before.
+    closed = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["account_id", "shard"]

@@ -29,6 +29,7 @@ from coinshop.http import int_or_none
 
 from .forfeit import closed_account_forfeit, user_balances_forfeit, user_lock_for_credit
 from .ledger import (
+    AccountClosed,
     InsufficientFunds,
     Posting,
     UnbalancedTransaction,
@@ -60,6 +61,7 @@ from .spending import SpendRefused, budget_effective_caps, budget_effective_limi
 from .velocity import purchase_velocity_check
 
 __all__ = [
+    "AccountClosed",
     "InsufficientFunds",
     "Posting",
     "UnbalancedTransaction",

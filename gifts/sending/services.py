@@ -19,6 +19,7 @@ from accounts.models import CreatorProfile, GiftVisibility, User
 from coinshop.cache import cache_write_many, counters_begin
 from wallet.models import Asset, SystemAccount, TransactionKind
 from wallet.services import (
+    AccountClosed,
     InsufficientFunds,
     Posting,
     ledger_account_for_user,
@@ -153,6 +154,7 @@ def gift_send(
                 reference=("gift_send", public_id),
                 memo=f"{quantity} x {gift.name} to @{creator.handle}",
                 savepoint=False,  # any error here ends this whole transaction
+                refuse_closed=True,  # the creator's account closed after the check above: refused under the lock
             )
             if flagged:
                 gift_velocity_check(creator=creator, coins=coins, now=now)
@@ -164,6 +166,8 @@ def gift_send(
             "paused while our team takes a look. Please try again later.",
             code="velocity",
         ) from exc
+    except AccountClosed as exc:
+        raise GiftRefused(f"{creator.display_name} does not accept gifts right now.", code="closed") from exc
     except InsufficientFunds as exc:
         raise GiftRefused(
             f"Not enough coins: this gift costs {coins:,} coin{'s' if coins != 1 else ''}. Recharge to send it.",

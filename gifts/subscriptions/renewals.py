@@ -22,6 +22,7 @@ from notifications.models import NotificationKind
 from notifications.services import notify
 from wallet.selectors import wallet_balance_get
 from wallet.services import (
+    AccountClosed,
     InsufficientFunds,
 )
 from wallet.spending import SpendRefused, spend_check
@@ -84,6 +85,8 @@ def subscription_renew(*, subscription_id: int, now: datetime | None = None) -> 
             except InsufficientFunds:
                 coins = subscription.coins_per_month
                 problem = f"Not enough coins: the renewal costs {coins:,} coins."
+            except AccountClosed:
+                problem = f"{subscription.plan.creator.display_name} closed their account."
         if period is None:
             subscription.status = SubscriptionStatus.LAPSED
             subscription.next_renewal_at = None

@@ -25,6 +25,7 @@ from notifications.models import NotificationKind
 from notifications.services import notify_many
 from wallet.models import Asset, SystemAccount, TransactionKind
 from wallet.services import (
+    AccountClosed,
     InsufficientFunds,
     Posting,
     ledger_account_for_user,
@@ -158,7 +159,8 @@ def _period_pay(
 ) -> SubscriptionPeriod:
     """Record one paid period and post its ledger transaction (inside the caller's transaction).
 
-    Raises ``InsufficientFunds`` (and writes nothing) when the subscriber's coins are short.
+    Raises ``InsufficientFunds`` (and writes nothing) when the subscriber's coins are short, ``AccountClosed`` when
+    the creator's account closed after the caller's checks.
     """
     plan = subscription.plan
     coins = subscription.coins_per_month  # the price the subscriber agreed to, never the plan's newer one
@@ -184,6 +186,7 @@ def _period_pay(
             ],
             reference=("subscription_period", period.pk),
             memo=f"{plan.name} subscription to @{plan.creator.handle}, {period_start:%Y-%m-%d}",
+            refuse_closed=True,  # the creator closed their account meanwhile: ``AccountClosed``, nothing written
         )
     return period
 
@@ -246,6 +249,8 @@ def subscription_start(*, subscriber: User, creator: CreatorProfile, now: dateti
             _period_pay(subscription=subscription, period_start=now, renewal=False, now=now)
             leaderboards_changed(creator_id=creator.pk)  # the subscriber badge
             transaction.on_commit(lambda: live_badge_published(creator_id=creator.pk, person=subscriber))
+    except AccountClosed as exc:
+        raise SubscriptionRefused(f"{creator.display_name} does not offer a subscription right now.") from exc
     except InsufficientFunds as exc:
         raise SubscriptionRefused(
             f"Not enough coins: a month of {creator.display_name}'s subscription costs {plan.coins_per_month:,} "

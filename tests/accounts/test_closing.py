@@ -15,7 +15,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import AuditLog, User
 from coinshop.closing import account_close
-from gifts.models import Subscription, SubscriptionPlan, SubscriptionStatus
+from gifts.models import GiftSend, Subscription, SubscriptionPlan, SubscriptionStatus
+from gifts.sending.services import GiftRefused, gift_send
 from gifts.subscriptions.renewals import subscription_renew
 from gifts.subscriptions.services import subscription_start
 from payouts import services as payout_services
@@ -26,6 +27,7 @@ from wallet.models import Asset, LedgerEntry, LedgerTransaction, PurchaseStatus,
 from wallet.selectors import wallet_balance_get
 
 from ..conftest import PASSWORD
+from ..gifts import conftest as gift_fixtures
 from ..payouts import conftest as payout_fixtures
 from ..wallet import conftest as wallet_fixtures
 from ..wallet.conftest import assert_ledger_ok, mark_sandbox_paid, post_webhook, sandbox_event
@@ -248,6 +250,28 @@ def test_staff_cannot_credit_a_closed_account(make_user, viewer, fund):
 
     assert wallet_balance_get(user=viewer) == 0
     assert AuditLog.objects.get().actor == staff  # the closing, by staff; the refused corrections are not logged
+
+
+catalog = gift_fixtures.catalog
+
+
+def test_a_gift_that_passed_its_checks_before_the_creator_closed_is_refused_and_costs_nothing(
+    viewer, make_creator, catalog, fund
+):
+    """The gift page loaded the creator while their account was open; it closed before the gift was sent. (On
+    PostgreSQL the two also meet mid-transaction: tests/accounts/test_closing_pg.py.)"""
+    creator = make_creator("mira")
+    fund(viewer, 1_000)
+    stale = type(creator).objects.select_related("user").get(pk=creator.pk)  # as the page had it: still open
+    account_close(user=creator.user)
+    assert stale.user.is_active  # what the checks before the transaction see
+    with pytest.raises(GiftRefused, match="Mira does not accept gifts right now"):
+        gift_send(sender=viewer, creator=stale, gift=catalog["rose"])
+    assert wallet_balance_get(user=viewer) == 1_000
+    assert not GiftSend.objects.exists()
+    assert wallet_balance_get(user=creator.user, asset=Asset.DIAMOND) == 0
+    assert_ledger_ok()
+    # Money that was the creator's own still arrives, and is forfeited: test_a_payout_that_fails_after_closing_...
 
 
 # --- the page ---------------------------------------------------------------------------------------------------
