@@ -420,7 +420,8 @@ DETAILS_CHANGED = (
 
 def _back_to_review(payout: Payout, account: PayoutAccount | None) -> None:
     """An approved payout whose payout details are no longer the ones it was requested and approved with goes back
-    to the review queue (the caller holds the payout's lock, in its transaction): nothing is sent."""
+    to the review queue (the caller holds the payout's lock, in its transaction): nothing is sent. So does one that
+    was being sent when its worker died, if no transfer reached the provider."""
     details = account.description if account else "none"
     payout.status = PayoutStatus.REQUESTED
     payout.review_reason = DETAILS_CHANGED.format(details=details)[:255]
@@ -435,12 +436,18 @@ def _back_to_review(payout: Payout, account: PayoutAccount | None) -> None:
 
 def payout_process(*, payout_id: int) -> Payout:
     """Send an approved payout through the provider, once, and settle it. Safe to run again at any point:
-    the provider call carries the payout's idempotency key and each ledger posting its own."""
+    the provider call carries the payout's idempotency key and each ledger posting its own.
+
+    Money goes only to the details the payout was approved with. A payout already being sent (a task redelivered
+    after its worker died) whose details changed meanwhile is not sent again, to the new details: the provider is
+    asked whether the earlier attempt reached it; that transfer settles the payout, or, if none did, nothing was
+    sent and the payout goes back to review."""
     with transaction.atomic():
         payout = Payout.objects.select_for_update().select_related("creator").get(pk=payout_id)
         account = PayoutAccount.objects.select_related("creator").filter(creator_id=payout.creator_id).first()
+        matches = account is not None and account.fingerprint == payout.details_fingerprint
         if payout.status == PayoutStatus.APPROVED:
-            if account is None or account.fingerprint != payout.details_fingerprint:
+            if not matches:
                 _back_to_review(payout, account)
                 return payout
             payout.status = PayoutStatus.PROCESSING
@@ -448,14 +455,23 @@ def payout_process(*, payout_id: int) -> Payout:
             _event(payout, PayoutStatus.PROCESSING)
         elif payout.status != PayoutStatus.PROCESSING:
             return payout
-    if account is None:  # a payout already being sent whose details row is gone: the bank cannot be asked
-        raise ValidationError("This payout has no payout details to send it to.")
-    # ``account`` is the row read under the payout's lock: the transfer goes to the details that matched.
-    result = payout_provider(payout.provider).send_payout(payout, account)  # network: outside any lock
+    provider = payout_provider(payout.provider)
+    if matches and account is not None:
+        # ``account`` is the row read under the payout's lock: the transfer goes to the details that matched.
+        result = provider.send_payout(payout, account)  # network: outside any lock
+    else:  # being sent already, and the details changed (or are gone) since it was approved
+        found = provider.find_payout(payout)
+        if found is None:  # no earlier attempt reached the provider: nothing was sent
+            with transaction.atomic():
+                payout = Payout.objects.select_for_update().select_related("creator").get(pk=payout_id)
+                if payout.status == PayoutStatus.PROCESSING:
+                    _back_to_review(payout, account)
+            return payout
+        result = found
     with transaction.atomic():
         # The creator's row first, then the payout: the order closing an account takes them in. A failed payout's
         # diamonds then return before a closing (which forfeits them) or after it (and are forfeited at once).
-        user_lock_for_credit(user_id=account.creator.user_id)
+        user_lock_for_credit(user_id=payout.creator.user_id)
         payout = Payout.objects.select_for_update().select_related("creator").get(pk=payout_id)
         if payout.status != PayoutStatus.PROCESSING:
             return payout

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from payouts import services
-from payouts.models import PayoutAccount, PayoutStatus
+from payouts.models import Payout, PayoutAccount, PayoutStatus
+from payouts.providers import StripePayouts
 from wallet.models import Asset
 from wallet.selectors import wallet_balance_get
 
@@ -112,6 +113,7 @@ def test_payouts_wait_for_stripe_to_enable_the_account_then_transfer_exactly_onc
         "currency": "usd",
         "destination": account.stripe_account_id,
         "metadata": {"payout_id": str(payout.public_id)},
+        "transfer_group": str(payout.public_id),
     }
     assert transfer.headers["idempotency-key"] == payout.idempotency_key
     assert payout.provider_ref == stripe_fake.idempotent[payout.idempotency_key]["id"]
@@ -136,6 +138,39 @@ def test_a_transfer_stripe_refuses_fails_the_payout_and_returns_the_diamonds(
     assert payout.status == PayoutStatus.FAILED
     assert "Insufficient funds in Stripe account." in payout.failure_reason
     assert wallet_balance_get(user=creator.user, asset=Asset.DIAMOND) == 40_000
+    assert_ledger_ok()
+
+
+@pytest.mark.parametrize("reached_stripe", [False, True])
+def test_a_transfer_being_sent_never_goes_to_a_connected_account_changed_meanwhile(
+    reached_stripe, creator, creator_client, stripe_fake, earn
+):
+    """The worker died while sending (before or after Stripe made the transfer); the creator then connected another
+    Stripe account. The redelivered task asks Stripe for the payout's transfer (by its transfer group): found, it
+    settles the payout; not found, nothing was sent and the payout goes back to review. No transfer is made to the
+    new account."""
+    _connect(creator_client)
+    account = PayoutAccount.objects.get(creator=creator)
+    stripe_fake.connect_account_onboarded(account.stripe_account_id)
+    creator_client.get("/creator/payouts/stripe/return/")
+    PayoutAccount.objects.filter(pk=account.pk).update(hold_until=timezone.now() - timedelta(minutes=1))
+    earn(creator, 40_000)
+    payout = services.payout_request_create(creator=creator, diamonds=40_000)
+    Payout.objects.filter(pk=payout.pk).update(status=PayoutStatus.PROCESSING)  # its worker died while sending
+    payout.refresh_from_db()
+    if reached_stripe:
+        sent = StripePayouts().send_payout(payout, account)
+    PayoutAccount.objects.filter(pk=account.pk).update(stripe_account_id="acct_someone_else")
+
+    payout = services.payout_process(payout_id=payout.pk)
+
+    transfers = stripe_fake.calls("POST", "/v1/transfers")
+    assert [t.params["destination"] for t in transfers] == ([account.stripe_account_id] if reached_stripe else [])
+    if reached_stripe:
+        assert payout.status == PayoutStatus.PAID and payout.provider_ref == sent.provider_ref
+        assert wallet_balance_get(user=creator.user, asset=Asset.DIAMOND) == 0
+    else:
+        assert payout.status == PayoutStatus.REQUESTED and "acct_someone_else" in payout.review_reason
     assert_ledger_ok()
 
 

@@ -69,6 +69,52 @@ def test_details_changed_after_an_approved_request_send_it_back_to_review_and_no
     assert_ledger_ok()
 
 
+def _sending_when_the_worker_died(creator) -> Payout:
+    """An approved payout marked "sending" by a worker that died before it settled (its task will be redelivered)."""
+    payout = services.payout_request_create(creator=creator, diamonds=10_000)  # approved automatically
+    Payout.objects.filter(pk=payout.pk).update(status=PayoutStatus.PROCESSING)
+    return payout
+
+
+def test_a_payout_being_sent_is_never_sent_to_details_changed_meanwhile(
+    payee, earn, django_capture_on_commit_callbacks
+):
+    """The worker died before it reached the bank; the details changed before the task came back. Nothing was
+    sent, so the payout goes back to review; it is not sent to the new details."""
+    creator, _ = payee
+    earn(creator, 10_000)
+    payout = _sending_when_the_worker_died(creator)
+    services.payout_account_set(creator=creator, holder_name="Mallory", iban="GB82 WEST 1234 5698 7654 32")
+    with django_capture_on_commit_callbacks(execute=True):
+        payout = services.payout_process(payout_id=payout.pk)  # the redelivered task
+    services.payout_process(payout_id=payout.pk)  # and once more: nothing new
+    payout.refresh_from_db()
+    assert payout.status == PayoutStatus.REQUESTED and "Mallory" in payout.review_reason
+    assert not SandboxTransfer.objects.exists()
+    assert _clearing() == 10_000 and wallet_balance_get(user=creator.user, asset=Asset.DIAMOND) == 0
+    assert AuditLog.objects.filter(action="payout.details_changed", object_id=str(payout.public_id)).count() == 1
+    assert_ledger_ok()
+
+
+def test_a_payout_that_reached_the_bank_before_its_worker_died_settles_with_that_transfer(
+    payee, earn, django_capture_on_commit_callbacks
+):
+    """The transfer to the approved details went out, then the worker died; the details changed. The redelivered
+    task finds that transfer and settles with it: paid once, to the approved details."""
+    from payouts.providers import SandboxPayouts
+
+    creator, _ = payee
+    earn(creator, 10_000)
+    payout = _sending_when_the_worker_died(creator)
+    sent = SandboxPayouts().send_payout(payout, PayoutAccount.objects.get(creator=creator))  # before it died
+    services.payout_account_set(creator=creator, holder_name="Mallory", iban="GB82 WEST 1234 5698 7654 32")
+    payout = services.payout_process(payout_id=payout.pk)
+    assert payout.status == PayoutStatus.PAID and payout.provider_ref == sent.provider_ref
+    assert SandboxTransfer.objects.count() == 1
+    assert _clearing() == 0
+    assert_ledger_ok()
+
+
 def test_unchanged_details_are_paid(payee, earn, django_capture_on_commit_callbacks):
     creator, _ = payee
     earn(creator, 10_000)
