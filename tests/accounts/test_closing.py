@@ -21,6 +21,7 @@ from gifts.subscriptions.renewals import subscription_renew
 from gifts.subscriptions.services import subscription_start
 from payouts import services as payout_services
 from payouts.models import Payout, PayoutAccount, PayoutStatus
+from payouts.providers import PayoutResult, SandboxPayouts
 from wallet import services as wallet_services
 from wallet.ledger import ledger_adjustment_post, ledger_transaction_reverse
 from wallet.models import Asset, LedgerEntry, LedgerTransaction, PurchaseStatus, SystemAccount
@@ -162,9 +163,21 @@ def test_closing_a_busy_creator_forfeits_everything_cancels_payouts_and_ends_sub
     assert AuditLog.objects.filter(action="user.close").count() == 1
 
 
-def test_a_payout_being_sent_when_the_account_closed_completes(busy_creator):
+def _closing_while_the_bank_is_asked(monkeypatch: pytest.MonkeyPatch, user: User) -> None:
+    """The account closes while the payout's transfer is on its way to the bank (the worker read the details
+    before; closing erases them)."""
+    send = SandboxPayouts.send_payout
+
+    def sending(self: SandboxPayouts, payout: Payout, account: PayoutAccount) -> PayoutResult:
+        account_close(user=user)
+        return send(self, payout, account)
+
+    monkeypatch.setattr(SandboxPayouts, "send_payout", sending)
+
+
+def test_a_payout_being_sent_when_the_account_closed_completes(busy_creator, monkeypatch):
     sending = busy_creator["sending"]
-    account_close(user=busy_creator["creator"].user)
+    _closing_while_the_bank_is_asked(monkeypatch, busy_creator["creator"].user)
 
     payout = payout_services.payout_process(payout_id=sending.pk)
 
@@ -174,21 +187,23 @@ def test_a_payout_being_sent_when_the_account_closed_completes(busy_creator):
     assert_ledger_ok()
 
 
-def test_a_payout_that_fails_after_closing_is_forfeited_never_credited(busy_creator):
+def test_a_payout_that_fails_after_closing_is_forfeited_never_credited(busy_creator, monkeypatch):
     creator, sending = busy_creator["creator"], busy_creator["sending"]
-    account_close(user=creator.user)
     PayoutAccount.objects.filter(creator=creator).update(sandbox_outcome=PayoutAccount.Outcome.FAIL)
     before = _forfeited(Asset.DIAMOND)
+    _closing_while_the_bank_is_asked(monkeypatch, creator.user)
 
     payout = payout_services.payout_process(payout_id=sending.pk)
     payout_services.payout_process(payout_id=sending.pk)  # a redelivered task changes nothing
 
     assert payout.status == PayoutStatus.FAILED
     assert wallet_balance_get(user=creator.user, asset=Asset.DIAMOND) == 0
-    assert _forfeited(Asset.DIAMOND) - before == 12_000
     late = LedgerTransaction.objects.get(
         idempotency_key__endswith=f"{sending.idempotency_key}-return", kind="forfeiture"
     )
+    assert late.entries.get(account__system_code=SystemAccount.FORFEITURE).amount == 12_000
+    closing = LedgerTransaction.objects.get(kind="forfeiture", idempotency_key=f"forfeit-{creator.user_id}-DIAMOND")
+    assert _forfeited(Asset.DIAMOND) - before == closing.entries.get(amount__gt=0).amount + 12_000
     assert late.memo == "Arrived after the account was closed: forfeited"
     assert not mail.outbox
     assert_ledger_ok()
