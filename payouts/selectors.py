@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -15,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import CreatorProfile, User
 from gifts.sending.models import GiftSend, GiftSendStatus
+from gifts.subscriptions.models import SubscriptionPeriod
 from wallet.models import (
     Asset,
     CoinDebt,
@@ -163,10 +165,11 @@ def payout_get_for_creator_user(*, public_id: uuid.UUID, user: User) -> Payout |
 
 @dataclass(frozen=True)
 class DiamondSources:
-    """Where a creator's gifted diamonds of the last ``PAYOUT_SOURCES_DAYS`` came from."""
+    """Where a creator's diamonds of the last ``PAYOUT_SOURCES_DAYS`` came from: gifts and subscription payments (a
+    subscriber pays the creator as a gift sender does, and is counted as a sender)."""
 
     total: int
-    fresh: int  # from senders whose account was under PAYOUT_FRESH_SENDER_DAYS old when they gifted
+    fresh: int  # from senders whose account was under PAYOUT_FRESH_SENDER_DAYS old when they paid
     flagged: int  # from senders whose account is restricted now
     indebted: int  # from senders who owe coins after a refund or chargeback now
     top: int  # from the PAYOUT_AUTO_APPROVE_TOP_SENDERS biggest senders
@@ -178,27 +181,30 @@ class DiamondSources:
 
 def payout_diamond_sources(*, creator: CreatorProfile, now: datetime | None = None) -> DiamondSources:
     now = now or timezone.now()
-    gifts = GiftSend.objects.filter(
-        creator=creator, created_at__gt=now - timedelta(days=settings.PAYOUT_SOURCES_DAYS)
-    ).exclude(status=GiftSendStatus.CANCELLED)
+    since = now - timedelta(days=settings.PAYOUT_SOURCES_DAYS)
     fresh_since = F("created_at") - timedelta(days=settings.PAYOUT_FRESH_SENDER_DAYS)
     indebted = CoinDebt.objects.filter(settled_at__isnull=True).values("user_id")
-    totals = gifts.aggregate(
-        total=Sum("diamonds"),
-        fresh=Sum("diamonds", filter=Q(sender__date_joined__gt=fresh_since)),
-        flagged=Sum("diamonds", filter=Q(sender__is_frozen=True)),
-        indebted=Sum("diamonds", filter=Q(sender_id__in=indebted)),
-        senders=Count("sender_id", distinct=True),
-    )
-    per_sender = gifts.values("sender_id").annotate(d=Sum("diamonds")).order_by("-d")
-    top = sum(row["d"] for row in per_sender[: settings.PAYOUT_AUTO_APPROVE_TOP_SENDERS])
+    gifts = GiftSend.objects.filter(creator=creator, created_at__gt=since).exclude(status=GiftSendStatus.CANCELLED)
+    periods = SubscriptionPeriod.objects.filter(subscription__plan__creator=creator, created_at__gt=since)
+    sums: Counter[str] = Counter()
+    per_sender: Counter[int] = Counter()
+    for rows, sender in ((gifts, "sender"), (periods, "subscription__subscriber")):
+        totals = rows.aggregate(
+            total=Sum("diamonds"),
+            fresh=Sum("diamonds", filter=Q(**{f"{sender}__date_joined__gt": fresh_since})),
+            flagged=Sum("diamonds", filter=Q(**{f"{sender}__is_frozen": True})),
+            indebted=Sum("diamonds", filter=Q(**{f"{sender}__in": indebted})),
+        )
+        sums.update({k: v or 0 for k, v in totals.items()})
+        per_sender.update({row[sender]: row["d"] for row in rows.order_by().values(sender).annotate(d=Sum("diamonds"))})
+    top = sum(d for _, d in per_sender.most_common(settings.PAYOUT_AUTO_APPROVE_TOP_SENDERS))
     return DiamondSources(
-        total=totals["total"] or 0,
-        fresh=totals["fresh"] or 0,
-        flagged=totals["flagged"] or 0,
-        indebted=totals["indebted"] or 0,
+        total=sums["total"],
+        fresh=sums["fresh"],
+        flagged=sums["flagged"],
+        indebted=sums["indebted"],
         top=top,
-        senders=totals["senders"] or 0,
+        senders=len(per_sender),
     )
 
 
@@ -250,7 +256,7 @@ def payout_review_reasons(*, payout: Payout, now: datetime | None = None) -> lis
     if sources.fresh and fresh > settings.PAYOUT_AUTO_APPROVE_MAX_FRESH_PERCENT:
         reasons.append(
             f"{fresh}% of the diamonds of the last {days} days came from accounts under "
-            f"{settings.PAYOUT_FRESH_SENDER_DAYS} days old when they gifted."
+            f"{settings.PAYOUT_FRESH_SENDER_DAYS} days old when they gifted or subscribed."
         )
     top = sources.percent(sources.top)
     if sources.total and top > settings.PAYOUT_AUTO_APPROVE_MAX_TOP_PERCENT:

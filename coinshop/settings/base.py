@@ -340,9 +340,9 @@ PAYOUT_HOLD_DAYS = env.int("PAYOUT_HOLD_DAYS", default=7)  # diamonds received t
 PAYOUT_AUTO_APPROVE_BELOW_MINOR = env.int("PAYOUT_AUTO_APPROVE_BELOW_MINOR", default=10_000)  # minor: 100.00 USD
 PAYOUT_AUTO_APPROVE_MIN_ACCOUNT_DAYS = 30
 PAYOUT_DETAILS_HOLD_HOURS = 48
-# Automatic approval also looks at where the diamonds came from: the creator's gifts of the last
+# Automatic approval also looks at where the diamonds came from: the gifts and subscription payments of the last
 # PAYOUT_SOURCES_DAYS. Any diamonds from restricted senders or senders who now owe chargeback debt, too many from
-# senders whose account was under PAYOUT_FRESH_SENDER_DAYS old when they gifted, or too many from the top few
+# senders whose account was under PAYOUT_FRESH_SENDER_DAYS old when they paid, or too many from the top few
 # senders, and the payout waits for staff with the reason. Automatic approvals are also capped per creator per day.
 PAYOUT_AUTO_APPROVE_DAILY_MINOR = env.int("PAYOUT_AUTO_APPROVE_DAILY_MINOR", default=10_000)  # minor: 100.00 USD
 PAYOUT_SOURCES_DAYS = env.int("PAYOUT_SOURCES_DAYS", default=30)

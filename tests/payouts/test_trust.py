@@ -10,8 +10,9 @@ from django.core import mail
 from django.utils import timezone
 
 from accounts.models import AuditLog, User
-from gifts.models import Gift
+from gifts.models import Gift, SubscriptionPlan
 from gifts.sending.services import gift_send
+from gifts.subscriptions.services import subscription_start
 from payouts import services
 from payouts.models import Payout, PayoutAccount, PayoutStatus, SandboxTransfer
 from wallet.models import Asset, CoinDebt, LedgerEntry, SystemAccount
@@ -187,6 +188,29 @@ def test_diamonds_from_flagged_senders_wait_for_review(payee, earn, flag):
         )
         CoinDebt.objects.create(user=fans[0], purchase=purchase, coins=2_000)
         expected = "2,000 diamonds of the last 30 days came from senders who now owe chargeback debt."
+    payout = services.payout_request_create(creator=creator, diamonds=10_000)
+    assert payout.status == PayoutStatus.REQUESTED
+    assert expected in payout.review_reason
+
+
+@pytest.mark.parametrize("who", ["fresh", "restricted"])
+def test_diamonds_from_subscriptions_count_as_their_sources_too(payee, earn, make_user, fund, settings, who):
+    """Subscribers pay a creator as gift senders do: fresh or restricted accounts subscribing are looked at the same
+    way before a payout is approved automatically (a stolen card can buy a subscription as well as a gift)."""
+    settings.PAYOUT_HOLD_DAYS = 0  # the subscriptions are paid today: no fraud hold in this test
+    creator, _ = payee
+    earn(creator, 2_000, fans=8)  # some ordinary gifts from established fans
+    SubscriptionPlan.objects.create(creator=creator, coins_per_month=1_000)
+    for i in range(8):
+        subscriber = make_user(f"sub{i}@example.com")
+        fund(subscriber, 1_000)
+        subscription_start(subscriber=subscriber, creator=creator)
+        if who == "restricted":
+            User.objects.filter(pk=subscriber.pk).update(is_frozen=True)
+    if who == "fresh":  # the subscribers' accounts were made the day they subscribed (make_user: today)
+        expected = "80% of the diamonds of the last 30 days came from accounts under 7 days old"
+    else:
+        expected = "8,000 diamonds of the last 30 days came from restricted accounts."
     payout = services.payout_request_create(creator=creator, diamonds=10_000)
     assert payout.status == PayoutStatus.REQUESTED
     assert expected in payout.review_reason
