@@ -32,6 +32,7 @@ import contextlib
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
@@ -93,10 +94,20 @@ def _generation(key: str) -> str:
     return f"{key}:generation"
 
 
+_scripts: dict[str, Any] = {}  # redis-py Script objects: EVALSHA, the script sent again only if Redis lost it
+
+
 def _redis(backend: RedisCache, script: str, keys: Sequence[str], args: Sequence[int]) -> None:
-    names = [backend.make_and_validate_key(k) for k in keys]
-    client = backend._cache.get_client(write=True)  # type: ignore[attr-defined]  # Django's own pool (not in the stubs)
-    client.eval(script, len(names), *names, *args)
+    """Run ``script`` in one round trip. The client is made once per cache backend (one per thread) on Django's own
+    connection pool: Django's ``get_client`` builds a new ``Redis`` object per call, which cost as much CPU as a
+    third of the round trip itself (bench/RESULTS.md)."""
+    client = backend.__dict__.get("_coinshop_client")
+    if client is None:
+        client = backend._cache.get_client(write=True)  # type: ignore[attr-defined]  # Django's pool (not in the stubs)
+        backend.__dict__["_coinshop_client"] = client
+    if script not in _scripts:
+        _scripts[script] = client.register_script(script)
+    _scripts[script](keys=[backend.make_key(k) for k in keys], args=list(args), client=client)
 
 
 def _int(backend: BaseCache, key: str) -> int:
