@@ -473,7 +473,10 @@ def payout_process(*, payout_id: int) -> Payout:
         # diamonds then return before a closing (which forfeits them) or after it (and are forfeited at once).
         user_lock_for_credit(user_id=payout.creator.user_id)
         payout = Payout.objects.select_for_update().select_related("creator").get(pk=payout_id)
-        if payout.status != PayoutStatus.PROCESSING:
+        # Back in review while this transfer was under way: a redelivered copy of this task (the visibility timeout
+        # passed) found the details changed and no transfer yet. This one went to the approved details: it stands.
+        sent_meanwhile = payout.status == PayoutStatus.REQUESTED and result.succeeded
+        if payout.status != PayoutStatus.PROCESSING and not sent_meanwhile:
             return payout
         payout.provider_ref = result.provider_ref
         if result.succeeded:

@@ -116,6 +116,32 @@ def test_a_payout_that_reached_the_bank_before_its_worker_died_settles_with_that
     assert_ledger_ok()
 
 
+def test_a_transfer_that_completes_after_a_redelivered_task_sent_it_back_to_review_stands(payee, earn, monkeypatch):
+    """Worker A reads the approved details and asks the bank; the call outlasts the visibility timeout, the task is
+    redelivered to worker B, the details change, and B finds no transfer yet: back to review. Then A's transfer
+    goes through, to the approved details: the payout is paid, once."""
+    from payouts.providers import SandboxPayouts
+
+    creator, _ = payee
+    earn(creator, 10_000)
+    payout = services.payout_request_create(creator=creator, diamonds=10_000)  # approved automatically
+    send = SandboxPayouts.send_payout
+
+    def slow_bank(self: SandboxPayouts, payout: Payout, account: PayoutAccount) -> object:
+        monkeypatch.setattr(SandboxPayouts, "send_payout", send)
+        services.payout_account_set(creator=creator, holder_name="Mallory", iban="GB82 WEST 1234 5698 7654 32")
+        assert services.payout_process(payout_id=payout.pk).status == PayoutStatus.REQUESTED  # worker B
+        return send(self, payout, account)
+
+    monkeypatch.setattr(SandboxPayouts, "send_payout", slow_bank)
+    payout = services.payout_process(payout_id=payout.pk)  # worker A
+    assert payout.status == PayoutStatus.PAID
+    transfer = SandboxTransfer.objects.get()
+    assert payout.provider_ref == transfer.id and transfer.amount_minor == payout.cash_minor
+    assert _clearing() == 0
+    assert_ledger_ok()
+
+
 def test_unchanged_details_are_paid(payee, earn, django_capture_on_commit_callbacks):
     creator, _ = payee
     earn(creator, 10_000)
