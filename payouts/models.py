@@ -87,6 +87,10 @@ class Payout(models.Model):
     details_fingerprint = models.CharField(
         max_length=64, blank=True, help_text="The payout details it was requested and approved with (a digest)."
     )
+    # Where the money goes: the approved payout details, copied when sending starts. A task redelivered after its
+    # worker died sends there again (same idempotency key: the provider makes one transfer), never to details
+    # changed since. Blanked once the payout is paid or failed (``payouts.services.payout_process``).
+    destination = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

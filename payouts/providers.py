@@ -1,8 +1,6 @@
 """Sending money to creators: the sandbox bank (default) and Stripe Connect transfers.
 
-Each call carries the payout's own idempotency key, so a retried or redelivered task never pays twice. A payout
-being sent whose details changed meanwhile is not sent again: ``find_payout`` asks whether an earlier attempt reached
-the provider (``payouts.services.payout_process``).
+Each call carries the payout's own idempotency key, so a retried or redelivered task never pays twice.
 """
 
 from __future__ import annotations
@@ -26,10 +24,6 @@ class PayoutResult:
 class PayoutProvider(Protocol):
     def send_payout(self, payout: Payout, account: PayoutAccount) -> PayoutResult: ...
 
-    def find_payout(self, payout: Payout) -> PayoutResult | None:
-        """The transfer an earlier attempt made for ``payout``, or None when none reached the provider."""
-        ...
-
 
 class SandboxPayouts:
     """A simulated bank transfer. The payout account's TEST MODE outcome decides success or failure."""
@@ -47,10 +41,6 @@ class SandboxPayouts:
             },
         )
         return PayoutResult(transfer.succeeded, transfer.id, transfer.failure_reason)
-
-    def find_payout(self, payout: Payout) -> PayoutResult | None:
-        transfer = SandboxTransfer.objects.filter(payout_public_id=payout.public_id).first()
-        return PayoutResult(transfer.succeeded, transfer.id, transfer.failure_reason) if transfer else None
 
 
 class StripePayouts:
@@ -71,7 +61,6 @@ class StripePayouts:
                     "currency": currency,
                     "destination": account.stripe_account_id,
                     "metadata": {"payout_id": str(payout.public_id)},
-                    "transfer_group": str(payout.public_id),  # what ``find_payout`` looks for
                 },
                 options={"idempotency_key": payout.idempotency_key},
             )
@@ -80,17 +69,6 @@ class StripePayouts:
         except stripe.StripeError as exc:
             raise ProviderError(str(exc)) from exc
         return PayoutResult(True, str(transfer.id))
-
-    def find_payout(self, payout: Payout) -> PayoutResult | None:
-        import stripe
-
-        from wallet.providers.stripe import stripe_client
-
-        try:
-            found = stripe_client().v1.transfers.list(params={"transfer_group": str(payout.public_id), "limit": 1})
-        except stripe.StripeError as exc:
-            raise ProviderError(str(exc)) from exc
-        return PayoutResult(True, str(found.data[0].id)) if found.data else None
 
 
 def payout_provider(name: str) -> PayoutProvider:

@@ -279,7 +279,9 @@ def payout_request_create(*, creator: CreatorProfile, diamonds: int, now: dateti
         raise ValidationError("Payouts are turned off on this demonstration site.")
     now = now or timezone.now()
     with transaction.atomic():
-        creator = CreatorProfile.objects.select_for_update().select_related("user").get(pk=creator.pk)
+        # "No key": a gift to this creator in flight holds a diamond row this request's debit waits for, and takes a
+        # key-share lock on the profile only as it commits (tests/payouts/test_concurrency_pg.py).
+        creator = CreatorProfile.objects.select_for_update(no_key=True).select_related("user").get(pk=creator.pk)
         problem = _creator_problem(creator=creator, now=now)
         if problem:
             raise ValidationError(problem)
@@ -345,7 +347,7 @@ def payout_cancel(*, payout: Payout, reason: str, actor: User | None = None) -> 
     creator. One being sent cannot be stopped. Used when the creator closes their account (``coinshop.closing``),
     inside that transaction, which already holds the creator's user row lock."""
     with transaction.atomic():
-        payout = Payout.objects.select_for_update().select_related("creator").get(pk=payout.pk)
+        payout = Payout.objects.select_for_update(of=("self",)).select_related("creator").get(pk=payout.pk)
         if payout.status not in CANCELLABLE:
             raise ValidationError(
                 f"This payout is {payout.get_status_display().lower()}; only ones not yet sent can be cancelled."
@@ -366,7 +368,7 @@ def payout_details_erase(*, creator: CreatorProfile) -> None:
 
 def payout_approve(*, payout: Payout, staff: User) -> Payout:
     with transaction.atomic():
-        payout = Payout.objects.select_for_update().select_related("creator").get(pk=payout.pk)
+        payout = Payout.objects.select_for_update(of=("self",)).select_related("creator").get(pk=payout.pk)
         if payout.creator.user_id == staff.pk:
             raise ValidationError("Nobody may approve their own payout.")
         if payout.status != PayoutStatus.REQUESTED:
@@ -396,7 +398,7 @@ def payout_reject(*, payout: Payout, staff: User, reason: str) -> Payout:
     if not reason:
         raise ValidationError("Give the creator a reason for the rejection.")
     with transaction.atomic():
-        payout = Payout.objects.select_for_update().select_related("creator").get(pk=payout.pk)
+        payout = Payout.objects.select_for_update(of=("self",)).select_related("creator").get(pk=payout.pk)
         if payout.creator.user_id == staff.pk:
             raise ValidationError("Nobody may review their own payout.")
         if payout.status != PayoutStatus.REQUESTED:
@@ -420,8 +422,7 @@ DETAILS_CHANGED = (
 
 def _back_to_review(payout: Payout, account: PayoutAccount | None) -> None:
     """An approved payout whose payout details are no longer the ones it was requested and approved with goes back
-    to the review queue (the caller holds the payout's lock, in its transaction): nothing is sent. So does one that
-    was being sent when its worker died, if no transfer reached the provider."""
+    to the review queue (the caller holds the payout's lock, in its transaction): nothing is sent."""
     details = account.description if account else "none"
     payout.status = PayoutStatus.REQUESTED
     payout.review_reason = DETAILS_CHANGED.format(details=details)[:255]
@@ -434,49 +435,44 @@ def _back_to_review(payout: Payout, account: PayoutAccount | None) -> None:
     audit_record(actor=None, action="payout.details_changed", obj=payout, details=details)
 
 
+DESTINATION_FIELDS = ("provider", "holder_name", "iban", "stripe_account_id", "sandbox_outcome")
+
+
+def _destination(account: PayoutAccount) -> dict[str, str]:
+    return {name: getattr(account, name) for name in DESTINATION_FIELDS}
+
+
 def payout_process(*, payout_id: int) -> Payout:
     """Send an approved payout through the provider, once, and settle it. Safe to run again at any point:
     the provider call carries the payout's idempotency key and each ledger posting its own.
 
-    Money goes only to the details the payout was approved with. A payout already being sent (a task redelivered
-    after its worker died) whose details changed meanwhile is not sent again, to the new details: the provider is
-    asked whether the earlier attempt reached it; that transfer settles the payout, or, if none did, nothing was
-    sent and the payout goes back to review."""
+    Money goes only to the details the payout was approved with: they are checked and copied to the payout
+    (``destination``) as sending starts, under its lock. A task redelivered after its worker died (or while a slow
+    call is still under way) sends to that copy again with the same key, so the provider makes one transfer, to the
+    approved details, whatever the details are by then."""
     with transaction.atomic():
-        payout = Payout.objects.select_for_update().select_related("creator").get(pk=payout_id)
-        account = PayoutAccount.objects.select_related("creator").filter(creator_id=payout.creator_id).first()
-        matches = account is not None and account.fingerprint == payout.details_fingerprint
+        payout = Payout.objects.select_for_update(of=("self",)).select_related("creator").get(pk=payout_id)
         if payout.status == PayoutStatus.APPROVED:
-            if not matches:
+            account = PayoutAccount.objects.filter(creator_id=payout.creator_id).first()
+            if account is None or account.fingerprint != payout.details_fingerprint:
                 _back_to_review(payout, account)
                 return payout
             payout.status = PayoutStatus.PROCESSING
-            payout.save(update_fields=["status", "updated_at"])
+            payout.destination = _destination(account)
+            payout.save(update_fields=["status", "destination", "updated_at"])
             _event(payout, PayoutStatus.PROCESSING)
         elif payout.status != PayoutStatus.PROCESSING:
             return payout
-    provider = payout_provider(payout.provider)
-    if matches and account is not None:
-        # ``account`` is the row read under the payout's lock: the transfer goes to the details that matched.
-        result = provider.send_payout(payout, account)  # network: outside any lock
-    else:  # being sent already, and the details changed (or are gone) since it was approved
-        found = provider.find_payout(payout)
-        if found is None:  # no earlier attempt reached the provider: nothing was sent
-            with transaction.atomic():
-                payout = Payout.objects.select_for_update().select_related("creator").get(pk=payout_id)
-                if payout.status == PayoutStatus.PROCESSING:
-                    _back_to_review(payout, account)
-            return payout
-        result = found
+        if not payout.destination:
+            raise ValidationError("This payout has no recorded destination: check it with the provider first.")
+    destination = PayoutAccount(creator=payout.creator, **payout.destination)
+    result = payout_provider(payout.provider).send_payout(payout, destination)  # network: outside any lock
     with transaction.atomic():
         # The creator's row first, then the payout: the order closing an account takes them in. A failed payout's
         # diamonds then return before a closing (which forfeits them) or after it (and are forfeited at once).
         user_lock_for_credit(user_id=payout.creator.user_id)
-        payout = Payout.objects.select_for_update().select_related("creator").get(pk=payout_id)
-        # Back in review while this transfer was under way: a redelivered copy of this task (the visibility timeout
-        # passed) found the details changed and no transfer yet. This one went to the approved details: it stands.
-        sent_meanwhile = payout.status == PayoutStatus.REQUESTED and result.succeeded
-        if payout.status != PayoutStatus.PROCESSING and not sent_meanwhile:
+        payout = Payout.objects.select_for_update(of=("self",)).select_related("creator").get(pk=payout_id)
+        if payout.status != PayoutStatus.PROCESSING:
             return payout
         payout.provider_ref = result.provider_ref
         if result.succeeded:
@@ -497,5 +493,6 @@ def payout_process(*, payout_id: int) -> Payout:
             payout.status = PayoutStatus.FAILED
             payout.failure_reason = result.failure_reason[:255]
             _event(payout, PayoutStatus.FAILED, note=f"{result.failure_reason} Your diamonds are back.")
-        payout.save(update_fields=["status", "provider_ref", "failure_reason", "updated_at"])
+        payout.destination = {}  # settled: the copy of the bank details is not kept
+        payout.save(update_fields=["status", "provider_ref", "failure_reason", "destination", "updated_at"])
     return payout

@@ -111,3 +111,43 @@ def broker_idle() -> bool:
 
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     return client.llen("celery") == 0 and client.hlen("unacked") == 0
+
+
+def first_then_second(first: Callable[[], object], second: Callable[[], object]) -> None:
+    """Run ``first`` in a transaction kept open until ``second`` (started once ``first`` did its work) waits for a
+    lock ``first`` holds; then commit ``first`` and let ``second`` finish. Each runs on its own connection."""
+    worked, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def run_first() -> None:
+        try:
+            with transaction.atomic():
+                first()
+                worked.set()
+                release.wait(30)
+        except BaseException as exc:
+            errors.append(exc)
+            worked.set()
+        finally:
+            connections.close_all()
+
+    def run_second() -> None:
+        try:
+            second()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    one = threading.Thread(target=run_first)
+    one.start()
+    assert worked.wait(30)
+    two = threading.Thread(target=run_second)
+    two.start()
+    try:
+        wait_for(lambda: backend_waiting_on_lock("%"), 30, "the second to wait for the first's row locks")
+    finally:
+        release.set()
+        one.join(60)
+        two.join(60)
+    assert not errors, errors

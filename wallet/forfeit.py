@@ -52,8 +52,10 @@ def user_balances_forfeit(*, user: User, cause: str = "") -> dict[str, int]:
 def user_lock_for_credit(*, user_id: int) -> None:
     """Lock the person's row before crediting money that may arrive after their account was closed (a payment
     confirmed late, a payout that failed, a dispute won). Closing takes the same lock first, so the two never
-    interleave: the credit lands before the closing (which then forfeits it) or after (``closed_account_forfeit``)."""
-    User.objects.select_for_update().filter(pk=user_id).values_list("pk", flat=True).first()
+    interleave: the credit lands before the closing (which then forfeits it) or after (``closed_account_forfeit``).
+    "No key", as closing's: a gift or purchase of this person in flight checks its foreign keys (a key-share lock on
+    this row) only as it commits, and must not wait for a credit that waits for its rows."""
+    User.objects.select_for_update(no_key=True).filter(pk=user_id).values_list("pk", flat=True).first()
 
 
 def closed_account_forfeit(*, user_id: int, cause: str) -> bool:

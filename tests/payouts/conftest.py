@@ -6,6 +6,7 @@ import datetime
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.test import Client
@@ -14,7 +15,7 @@ from django.utils import timezone
 from accounts.models import CreatorProfile, User
 from gifts.models import Gift
 from gifts.sending.services import gift_send
-from payouts.models import PayoutAccount
+from payouts.models import Payout, PayoutAccount, PayoutStatus
 from wallet.ledger import Posting, ledger_account_for_user, ledger_system_account, ledger_transaction_post
 from wallet.models import Asset, LedgerTransaction, SystemAccount
 
@@ -98,3 +99,33 @@ def admin_client_otp(make_user: Callable[..., User], enable_2fa: Callable[..., A
     response = otp_login(browser, staff.email, fresh_totp_code(device))
     assert response.status_code == 302
     return browser
+
+
+class WorkerDied(Exception):
+    """The worker running a payout's task was killed."""
+
+
+def sending_when_the_worker_died(payout_id: int, *, reached_the_bank: bool = False) -> None:
+    """Approve the payout if it waits for staff, then run its task until it has marked the payout "sending" and calls
+    the bank, and kill the worker there: before the call reached the bank, or just after. Its task will come back."""
+    from payouts.providers import SandboxPayouts, StripePayouts
+    from payouts.services import payout_process
+
+    Payout.objects.filter(pk=payout_id, status=PayoutStatus.REQUESTED).update(status=PayoutStatus.APPROVED)
+    calls = {SandboxPayouts: SandboxPayouts.send_payout, StripePayouts: StripePayouts.send_payout}
+
+    def dies(provider: type[Any]) -> Callable[..., Any]:
+        def send_payout(self: Any, payout: Payout, account: PayoutAccount) -> Any:
+            if reached_the_bank:
+                calls[provider](self, payout, account)
+            raise WorkerDied
+
+        return send_payout
+
+    with (
+        mock.patch.object(SandboxPayouts, "send_payout", dies(SandboxPayouts)),
+        mock.patch.object(StripePayouts, "send_payout", dies(StripePayouts)),
+        pytest.raises(WorkerDied),
+    ):
+        payout_process(payout_id=payout_id)
+    assert Payout.objects.get(pk=payout_id).status == PayoutStatus.PROCESSING

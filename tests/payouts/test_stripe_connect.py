@@ -11,12 +11,12 @@ from django.utils import timezone
 
 from accounts.models import User
 from payouts import services
-from payouts.models import Payout, PayoutAccount, PayoutStatus
-from payouts.providers import StripePayouts
+from payouts.models import PayoutAccount, PayoutStatus
 from wallet.models import Asset
 from wallet.selectors import wallet_balance_get
 
 from ..conftest import otp_login
+from ..payouts.conftest import sending_when_the_worker_died
 from ..wallet import conftest as wallet_fixtures
 from ..wallet.conftest import SECRET_KEY, assert_ledger_ok
 
@@ -113,7 +113,6 @@ def test_payouts_wait_for_stripe_to_enable_the_account_then_transfer_exactly_onc
         "currency": "usd",
         "destination": account.stripe_account_id,
         "metadata": {"payout_id": str(payout.public_id)},
-        "transfer_group": str(payout.public_id),
     }
     assert transfer.headers["idempotency-key"] == payout.idempotency_key
     assert payout.provider_ref == stripe_fake.idempotent[payout.idempotency_key]["id"]
@@ -146,9 +145,8 @@ def test_a_transfer_being_sent_never_goes_to_a_connected_account_changed_meanwhi
     reached_stripe, creator, creator_client, stripe_fake, earn
 ):
     """The worker died while sending (before or after Stripe made the transfer); the creator then connected another
-    Stripe account. The redelivered task asks Stripe for the payout's transfer (by its transfer group): found, it
-    settles the payout; not found, nothing was sent and the payout goes back to review. No transfer is made to the
-    new account."""
+    Stripe account. The redelivered task sends again to the account the payout was approved with, with the same
+    idempotency key: Stripe makes one transfer, to that account."""
     _connect(creator_client)
     account = PayoutAccount.objects.get(creator=creator)
     stripe_fake.connect_account_onboarded(account.stripe_account_id)
@@ -156,21 +154,18 @@ def test_a_transfer_being_sent_never_goes_to_a_connected_account_changed_meanwhi
     PayoutAccount.objects.filter(pk=account.pk).update(hold_until=timezone.now() - timedelta(minutes=1))
     earn(creator, 40_000)
     payout = services.payout_request_create(creator=creator, diamonds=40_000)
-    Payout.objects.filter(pk=payout.pk).update(status=PayoutStatus.PROCESSING)  # its worker died while sending
-    payout.refresh_from_db()
-    if reached_stripe:
-        sent = StripePayouts().send_payout(payout, account)
+    sending_when_the_worker_died(payout.pk, reached_the_bank=reached_stripe)
     PayoutAccount.objects.filter(pk=account.pk).update(stripe_account_id="acct_someone_else")
 
     payout = services.payout_process(payout_id=payout.pk)
 
-    transfers = stripe_fake.calls("POST", "/v1/transfers")
-    assert [t.params["destination"] for t in transfers] == ([account.stripe_account_id] if reached_stripe else [])
-    if reached_stripe:
-        assert payout.status == PayoutStatus.PAID and payout.provider_ref == sent.provider_ref
-        assert wallet_balance_get(user=creator.user, asset=Asset.DIAMOND) == 0
-    else:
-        assert payout.status == PayoutStatus.REQUESTED and "acct_someone_else" in payout.review_reason
+    calls = stripe_fake.calls("POST", "/v1/transfers")
+    assert {c.params["destination"] for c in calls} == {account.stripe_account_id}
+    assert {c.headers["idempotency-key"] for c in calls} == {payout.idempotency_key}
+    transfer = stripe_fake.idempotent[payout.idempotency_key]
+    assert [o["id"] for o in stripe_fake.objects.values() if o.get("object") == "transfer"] == [transfer["id"]]
+    assert payout.status == PayoutStatus.PAID and payout.provider_ref == transfer["id"]
+    assert wallet_balance_get(user=creator.user, asset=Asset.DIAMOND) == 0
     assert_ledger_ok()
 
 

@@ -21,6 +21,7 @@ from wallet.spending import spend_debt_message
 
 from ..wallet import conftest as wallet_fixtures
 from ..wallet.conftest import assert_ledger_ok
+from .conftest import sending_when_the_worker_died
 
 pytestmark = pytest.mark.django_db
 
@@ -70,56 +71,36 @@ def test_details_changed_after_an_approved_request_send_it_back_to_review_and_no
     assert_ledger_ok()
 
 
-def _sending_when_the_worker_died(creator) -> Payout:
-    """An approved payout marked "sending" by a worker that died before it settled (its task will be redelivered)."""
-    payout = services.payout_request_create(creator=creator, diamonds=10_000)  # approved automatically
-    Payout.objects.filter(pk=payout.pk).update(status=PayoutStatus.PROCESSING)
-    return payout
-
-
-def test_a_payout_being_sent_is_never_sent_to_details_changed_meanwhile(
-    payee, earn, django_capture_on_commit_callbacks
+@pytest.mark.parametrize("reached_the_bank", [False, True], ids=["died-before-the-bank", "died-after-the-bank"])
+def test_a_payout_being_sent_goes_to_the_approved_details_even_if_they_change_before_its_task_comes_back(
+    payee, earn, reached_the_bank
 ):
-    """The worker died before it reached the bank; the details changed before the task came back. Nothing was
-    sent, so the payout goes back to review; it is not sent to the new details."""
+    """The worker died while it talked to the bank (before its call got there, or just after); the details changed
+    before the task came back. The task sends again to the approved details it recorded, with the same key: one
+    transfer, to them, never to the new ones (whose test-mode bank would reject it)."""
     creator, _ = payee
     earn(creator, 10_000)
-    payout = _sending_when_the_worker_died(creator)
-    services.payout_account_set(creator=creator, holder_name="Mallory", iban="GB82 WEST 1234 5698 7654 32")
-    with django_capture_on_commit_callbacks(execute=True):
-        payout = services.payout_process(payout_id=payout.pk)  # the redelivered task
+    payout = services.payout_request_create(creator=creator, diamonds=10_000)  # approved automatically
+    sending_when_the_worker_died(payout.pk, reached_the_bank=reached_the_bank)
+    assert SandboxTransfer.objects.count() == (1 if reached_the_bank else 0)
+    services.payout_account_set(
+        creator=creator, holder_name="Mallory", iban="GB82 WEST 1234 5698 7654 32", sandbox_outcome="fail"
+    )
+    payout = services.payout_process(payout_id=payout.pk)  # the task, redelivered
     services.payout_process(payout_id=payout.pk)  # and once more: nothing new
     payout.refresh_from_db()
-    assert payout.status == PayoutStatus.REQUESTED and "Mallory" in payout.review_reason
-    assert not SandboxTransfer.objects.exists()
-    assert _clearing() == 10_000 and wallet_balance_get(user=creator.user, asset=Asset.DIAMOND) == 0
-    assert AuditLog.objects.filter(action="payout.details_changed", object_id=str(payout.public_id)).count() == 1
+    transfer = SandboxTransfer.objects.get()
+    assert payout.status == PayoutStatus.PAID and payout.provider_ref == transfer.id
+    assert transfer.succeeded and transfer.amount_minor == payout.cash_minor
+    assert payout.destination == {}  # settled: the copy of the bank details is not kept
+    assert _clearing() == 0 and wallet_balance_get(user=creator.user, asset=Asset.DIAMOND) == 0
     assert_ledger_ok()
 
 
-def test_a_payout_that_reached_the_bank_before_its_worker_died_settles_with_that_transfer(
-    payee, earn, django_capture_on_commit_callbacks
-):
-    """The transfer to the approved details went out, then the worker died; the details changed. The redelivered
-    task finds that transfer and settles with it: paid once, to the approved details."""
-    from payouts.providers import SandboxPayouts
-
-    creator, _ = payee
-    earn(creator, 10_000)
-    payout = _sending_when_the_worker_died(creator)
-    sent = SandboxPayouts().send_payout(payout, PayoutAccount.objects.get(creator=creator))  # before it died
-    services.payout_account_set(creator=creator, holder_name="Mallory", iban="GB82 WEST 1234 5698 7654 32")
-    payout = services.payout_process(payout_id=payout.pk)
-    assert payout.status == PayoutStatus.PAID and payout.provider_ref == sent.provider_ref
-    assert SandboxTransfer.objects.count() == 1
-    assert _clearing() == 0
-    assert_ledger_ok()
-
-
-def test_a_transfer_that_completes_after_a_redelivered_task_sent_it_back_to_review_stands(payee, earn, monkeypatch):
-    """Worker A reads the approved details and asks the bank; the call outlasts the visibility timeout, the task is
-    redelivered to worker B, the details change, and B finds no transfer yet: back to review. Then A's transfer
-    goes through, to the approved details: the payout is paid, once."""
+def test_a_task_redelivered_while_the_first_is_still_at_the_bank_makes_no_second_transfer(payee, earn, monkeypatch):
+    """Worker A's call to the bank outlasts the visibility timeout; the task is redelivered to worker B after the
+    details changed. B sends to the approved details with the same key and settles; A's call then returns the same
+    transfer, and A finds the payout paid."""
     from payouts.providers import SandboxPayouts
 
     creator, _ = payee
@@ -130,16 +111,28 @@ def test_a_transfer_that_completes_after_a_redelivered_task_sent_it_back_to_revi
     def slow_bank(self: SandboxPayouts, payout: Payout, account: PayoutAccount) -> object:
         monkeypatch.setattr(SandboxPayouts, "send_payout", send)
         services.payout_account_set(creator=creator, holder_name="Mallory", iban="GB82 WEST 1234 5698 7654 32")
-        assert services.payout_process(payout_id=payout.pk).status == PayoutStatus.REQUESTED  # worker B
+        assert services.payout_process(payout_id=payout.pk).status == PayoutStatus.PAID  # worker B
         return send(self, payout, account)
 
     monkeypatch.setattr(SandboxPayouts, "send_payout", slow_bank)
     payout = services.payout_process(payout_id=payout.pk)  # worker A
     assert payout.status == PayoutStatus.PAID
-    transfer = SandboxTransfer.objects.get()
-    assert payout.provider_ref == transfer.id and transfer.amount_minor == payout.cash_minor
+    assert payout.provider_ref == SandboxTransfer.objects.get().id
     assert _clearing() == 0
     assert_ledger_ok()
+
+
+def test_a_payout_being_sent_without_a_recorded_destination_is_not_sent(payee, earn):
+    """Sent before destinations were recorded, with details changed since (migration 0005 records the others):
+    the task stops with a message; nothing is sent."""
+    creator, _ = payee
+    earn(creator, 10_000)
+    payout = services.payout_request_create(creator=creator, diamonds=10_000)
+    Payout.objects.filter(pk=payout.pk).update(status=PayoutStatus.PROCESSING)
+    with pytest.raises(services.ValidationError, match="no recorded destination"):
+        services.payout_process(payout_id=payout.pk)
+    assert not SandboxTransfer.objects.exists()
+    assert Payout.objects.get(pk=payout.pk).status == PayoutStatus.PROCESSING
 
 
 def test_unchanged_details_are_paid(payee, earn, django_capture_on_commit_callbacks):

@@ -224,7 +224,6 @@ class StripeFake:
                 currency=params["currency"],
                 destination=params["destination"],
                 metadata=dict(params.get("metadata") or {}),
-                transfer_group=params.get("transfer_group"),
                 reversed=False,
                 amount_reversed=0,
                 created=int(time.time()),
@@ -233,15 +232,6 @@ class StripeFake:
         if idempotency_key:
             self.idempotent[idempotency_key] = transfer
         return transfer
-
-    def transfer_list(self, params: dict[str, Any]) -> dict[str, Any]:
-        """Newest first, filtered by ``transfer_group`` when given (as Stripe's list does)."""
-        with self.lock:
-            found = [o for o in self.objects.values() if o.get("object") == "transfer"]
-        if "transfer_group" in params:
-            found = [o for o in found if o.get("transfer_group") == params["transfer_group"]]
-        found = list(reversed(found))[: int(params.get("limit", 10))]
-        return {"object": "list", "url": "/v1/transfers", "has_more": False, "data": found}
 
     def add(self, obj: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
@@ -380,7 +370,6 @@ class StripeFake:
             ("POST", r"/v1/accounts", lambda: self.connect_account_create(params, headers.get("idempotency-key"))),
             ("POST", r"/v1/account_links", lambda: self.account_link_create(params)),
             ("POST", r"/v1/transfers", lambda: self.transfer_create(params, headers.get("idempotency-key"))),
-            ("GET", r"/v1/transfers", lambda: self.transfer_list(params)),
             (
                 "POST",
                 r"/v1/checkout/sessions",
