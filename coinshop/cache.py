@@ -38,7 +38,7 @@ from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.redis import RedisCache
 
-PENDING_SECONDS = 60  # longer than any transaction between step 1 and its commit
+PENDING_SECONDS = 600  # longer than any wait between step 1 and the after-commit write (a lock wait at commit)
 GENERATION_SECONDS = 86_400  # longer than any read between ``counters_read`` and ``counters_fill``
 
 # KEYS: the keys to set, then per counter its value and its pending mark. ARGV[1]: how many keys to set; then the
@@ -172,7 +172,7 @@ def counters_fill(*, values: Mapping[str, int], read: CounterRead, timeout: int)
     """Store the totals just computed from the database, each only if it is still missing, nothing is pending and
     its generation is still the one ``read`` saw (step 3 above). One round trip with Redis."""
     fill = {key: value for key, value in values.items() if key in read.fillable}
-    if not fill:
+    if not fill or timeout <= 0:  # 0: caching turned off (Redis refuses an expiry of 0)
         return
     backend = caches["default"]
     if isinstance(backend, RedisCache):

@@ -198,18 +198,23 @@ def gift_undo(*, send: GiftSend, by: User, now: datetime | None = None) -> GiftS
             return send
         if send.status != GiftSendStatus.UNDOABLE or send.undo_until is None or now >= send.undo_until:
             raise GiftRefused("This gift is final and can no longer be cancelled.")
-        ledger_transaction_post(
-            kind=TransactionKind.GIFT_UNDO,
-            idempotency_key=f"gift-{send.public_id}-undo",
-            postings=[
-                Posting(ledger_account_for_user(user=send.sender_id, asset=Asset.COIN), send.coins),
-                Posting(ledger_system_account(code=SystemAccount.COIN_SINK), -send.coins),
-                Posting(ledger_account_for_user(user=send.creator.user_id, asset=Asset.DIAMOND), -send.diamonds),
-                Posting(ledger_system_account(code=SystemAccount.DIAMOND_ISSUANCE), send.diamonds),
-            ],
-            reference=("gift_send", send.public_id),
-            memo=f"Cancelled: {send.quantity} x {send.gift.name}",
-        )
+        try:
+            ledger_transaction_post(
+                kind=TransactionKind.GIFT_UNDO,
+                idempotency_key=f"gift-{send.public_id}-undo",
+                postings=[
+                    Posting(ledger_account_for_user(user=send.sender_id, asset=Asset.COIN), send.coins),
+                    Posting(ledger_system_account(code=SystemAccount.COIN_SINK), -send.coins),
+                    Posting(ledger_account_for_user(user=send.creator.user_id, asset=Asset.DIAMOND), -send.diamonds),
+                    Posting(ledger_system_account(code=SystemAccount.DIAMOND_ISSUANCE), send.diamonds),
+                ],
+                reference=("gift_send", send.public_id),
+                memo=f"Cancelled: {send.quantity} x {send.gift.name}",
+            )
+        except InsufficientFunds as exc:  # the diamonds left the creator's account: forfeited at its closing
+            closed = User.objects.filter(pk=send.creator.user_id, deleted_at__isnull=False).exists()
+            why = "the creator's account was closed" if closed else "its diamonds are no longer there to take back"
+            raise GiftRefused(f"This gift can no longer be cancelled: {why}.") from exc
         send.status = GiftSendStatus.CANCELLED
         send.save(update_fields=["status"])
         _gift_caches_moved(

@@ -16,7 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import AuditLog, User
 from coinshop.closing import account_close
 from gifts.models import GiftSend, Subscription, SubscriptionPlan, SubscriptionStatus
-from gifts.sending.services import GiftRefused, gift_send
+from gifts.sending.services import GiftRefused, gift_send, gift_undo
 from gifts.subscriptions.renewals import subscription_renew
 from gifts.subscriptions.services import subscription_start
 from payouts import services as payout_services
@@ -289,6 +289,21 @@ def test_a_gift_that_passed_its_checks_before_the_creator_closed_is_refused_and_
     assert wallet_balance_get(user=creator.user, asset=Asset.DIAMOND) == 0
     assert_ledger_ok()
     # Money that was the creator's own still arrives, and is forfeited: test_a_payout_that_fails_after_closing_...
+
+
+def test_a_large_gift_cannot_be_cancelled_once_the_creator_closed_their_account(viewer, make_creator, catalog, fund):
+    """Inside the undo window the creator closes their account: the gift's diamonds were forfeited, so the undo is
+    refused with words (it was a 500), and nothing moves."""
+    creator = make_creator("mira")
+    fund(viewer, 5_000)
+    crown = gift_send(sender=viewer, creator=creator, gift=catalog["crown"])
+    assert crown.status == "undoable"
+    account_close(user=creator.user)
+    with pytest.raises(GiftRefused, match="can no longer be cancelled: the creator's account was closed"):
+        gift_undo(send=crown, by=viewer)
+    assert wallet_balance_get(user=viewer) == 5_000 - crown.coins
+    assert GiftSend.objects.get(pk=crown.pk).status == "undoable"
+    assert_ledger_ok()
 
 
 # --- the page ---------------------------------------------------------------------------------------------------

@@ -134,3 +134,9 @@ def test_a_change_that_never_commits_only_stops_filling_until_its_mark_expires(b
     read = counters_read([KEY])
     counters_fill(values={KEY: 10}, read=read, timeout=60)
     assert cache.get(KEY) == 10
+
+
+def test_a_fill_with_caching_turned_off_stores_nothing(backend) -> None:
+    """GIFTER_LEVEL_CACHE_SECONDS=0: totals are read from the database every time (Redis refuses an expiry of 0)."""
+    counters_fill(values={KEY: 10}, read=counters_read([KEY]), timeout=0)
+    assert cache.get(KEY) is None
