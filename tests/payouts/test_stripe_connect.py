@@ -120,14 +120,21 @@ def test_payouts_wait_for_stripe_to_enable_the_account_then_transfer_exactly_onc
     assert_ledger_ok()
 
 
-def test_a_transfer_stripe_refuses_fails_the_payout_and_returns_the_diamonds(
-    creator, creator_client, stripe_fake, earn, make_user, django_capture_on_commit_callbacks
-):
+def _ready_to_be_paid(creator, creator_client, stripe_fake) -> PayoutAccount:
+    """Connected, onboarding finished on Stripe's side, the new account's 48-hour hold over."""
     _connect(creator_client)
     account = PayoutAccount.objects.get(creator=creator)
     stripe_fake.connect_account_onboarded(account.stripe_account_id)
     creator_client.get("/creator/payouts/stripe/return/")
     PayoutAccount.objects.filter(pk=account.pk).update(hold_until=timezone.now() - timedelta(minutes=1))
+    account.refresh_from_db()
+    return account
+
+
+def test_a_transfer_stripe_refuses_fails_the_payout_and_returns_the_diamonds(
+    creator, creator_client, stripe_fake, earn, make_user, django_capture_on_commit_callbacks
+):
+    _ready_to_be_paid(creator, creator_client, stripe_fake)
     earn(creator, 40_000)
     payout = services.payout_request_create(creator=creator, diamonds=40_000)
     stripe_fake.refuse(400, "Insufficient funds in Stripe account.")
@@ -147,11 +154,7 @@ def test_a_transfer_being_sent_never_goes_to_a_connected_account_changed_meanwhi
     """The worker died while sending (before or after Stripe made the transfer); the creator then connected another
     Stripe account. The redelivered task sends again to the account the payout was approved with, with the same
     idempotency key: Stripe makes one transfer, to that account."""
-    _connect(creator_client)
-    account = PayoutAccount.objects.get(creator=creator)
-    stripe_fake.connect_account_onboarded(account.stripe_account_id)
-    creator_client.get("/creator/payouts/stripe/return/")
-    PayoutAccount.objects.filter(pk=account.pk).update(hold_until=timezone.now() - timedelta(minutes=1))
+    account = _ready_to_be_paid(creator, creator_client, stripe_fake)
     earn(creator, 40_000)
     payout = services.payout_request_create(creator=creator, diamonds=40_000)
     sending_when_the_worker_died(payout.pk, reached_the_bank=reached_stripe)
