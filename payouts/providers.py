@@ -1,6 +1,8 @@
 """Sending money to creators: the sandbox bank (default) and Stripe Connect transfers.
 
-Each call carries the payout's own idempotency key, so a retried or redelivered task never pays twice.
+Each call carries the payout's own idempotency key, so a retried or redelivered task never pays twice. Stripe keeps
+idempotency keys for 24 hours only: a Stripe transfer also carries the payout in its transfer group, and every attempt
+first asks Stripe for a transfer in that group, so a task that comes back days later finds the transfer already made.
 """
 
 from __future__ import annotations
@@ -54,12 +56,17 @@ class StripePayouts:
         if not account.stripe_account_id:
             return PayoutResult(False, "", "No connected Stripe account.")
         amount, currency = stripe_money(payout.cash_minor, payout.currency, to_stripe=True)
+        group = f"payout-{payout.public_id}"
         try:
+            made = stripe_client().v1.transfers.list(params={"transfer_group": group, "limit": 1})
+            if made.data:  # an earlier attempt's transfer, whose idempotency key Stripe may have forgotten
+                return PayoutResult(True, str(made.data[0].id))
             transfer = stripe_client().v1.transfers.create(
                 params={
                     "amount": amount,
                     "currency": currency,
                     "destination": account.stripe_account_id,
+                    "transfer_group": group,
                     "metadata": {"payout_id": str(payout.public_id)},
                 },
                 options={"idempotency_key": payout.idempotency_key},

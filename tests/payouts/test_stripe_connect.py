@@ -112,6 +112,7 @@ def test_payouts_wait_for_stripe_to_enable_the_account_then_transfer_exactly_onc
         "amount": "20000",  # $200.00: 40,000 diamonds at the snapshotted $0.005
         "currency": "usd",
         "destination": account.stripe_account_id,
+        "transfer_group": f"payout-{payout.public_id}",
         "metadata": {"payout_id": str(payout.public_id)},
     }
     assert transfer.headers["idempotency-key"] == payout.idempotency_key
@@ -168,6 +169,28 @@ def test_a_transfer_being_sent_never_goes_to_a_connected_account_changed_meanwhi
     transfer = stripe_fake.idempotent[payout.idempotency_key]
     assert [o["id"] for o in stripe_fake.objects.values() if o.get("object") == "transfer"] == [transfer["id"]]
     assert payout.status == PayoutStatus.PAID and payout.provider_ref == transfer["id"]
+    assert wallet_balance_get(user=creator.user, asset=Asset.DIAMOND) == 0
+    assert_ledger_ok()
+
+
+def test_a_task_back_after_stripe_forgot_its_idempotency_key_finds_the_transfer_already_made(
+    creator, creator_client, stripe_fake, earn
+):
+    """Stripe keeps an idempotency key for 24 hours. The worker died after Stripe made the transfer, and the task came
+    back days later (a broker outage): the same key would now make a second transfer. The payout asks Stripe for the
+    transfer in its group first, finds it, and is paid once."""
+    _ready_to_be_paid(creator, creator_client, stripe_fake)
+    earn(creator, 40_000)
+    payout = services.payout_request_create(creator=creator, diamonds=40_000)
+    sending_when_the_worker_died(payout.pk, reached_the_bank=True)
+    (first,) = [o for o in stripe_fake.objects.values() if o.get("object") == "transfer"]
+    stripe_fake.idempotent.clear()  # more than 24 hours later
+
+    payout = services.payout_process(payout_id=payout.pk)
+
+    assert [o["id"] for o in stripe_fake.objects.values() if o.get("object") == "transfer"] == [first["id"]]
+    assert len(stripe_fake.calls("POST", "/v1/transfers")) == 1
+    assert payout.status == PayoutStatus.PAID and payout.provider_ref == first["id"]
     assert wallet_balance_get(user=creator.user, asset=Asset.DIAMOND) == 0
     assert_ledger_ok()
 

@@ -223,6 +223,7 @@ class StripeFake:
                 amount=int(params["amount"]),
                 currency=params["currency"],
                 destination=params["destination"],
+                transfer_group=params.get("transfer_group"),
                 metadata=dict(params.get("metadata") or {}),
                 reversed=False,
                 amount_reversed=0,
@@ -232,6 +233,16 @@ class StripeFake:
         if idempotency_key:
             self.idempotent[idempotency_key] = transfer
         return transfer
+
+    def transfer_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Newest first, filtered by transfer group as Stripe's list does."""
+        with self.lock:
+            transfers = [o for o in self.objects.values() if o.get("object") == "transfer"]
+        if "transfer_group" in params:
+            transfers = [t for t in transfers if t.get("transfer_group") == params["transfer_group"]]
+        limit = int(params.get("limit", 10))
+        data = transfers[::-1][:limit]
+        return {"object": "list", "url": "/v1/transfers", "has_more": len(transfers) > limit, "data": data}
 
     def add(self, obj: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
@@ -370,6 +381,7 @@ class StripeFake:
             ("POST", r"/v1/accounts", lambda: self.connect_account_create(params, headers.get("idempotency-key"))),
             ("POST", r"/v1/account_links", lambda: self.account_link_create(params)),
             ("POST", r"/v1/transfers", lambda: self.transfer_create(params, headers.get("idempotency-key"))),
+            ("GET", r"/v1/transfers", lambda: self.transfer_list(params)),
             (
                 "POST",
                 r"/v1/checkout/sessions",
