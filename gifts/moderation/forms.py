@@ -22,11 +22,15 @@ MAX_WORD_LENGTH = 50
 
 
 class RoomActionForm(forms.Form):
-    """A moderator's action on a chat line of the live room: delete it, or time out or ban its sender."""
+    """A moderator's action on a chat line of the live room: delete it, or time out or ban its sender; the creator
+    may also appoint its sender as a moderator."""
 
     action = forms.ChoiceField(
-        choices=[("delete", "Delete message"), ("timeout", "Time out"), ("ban", "Ban")],
-        error_messages={"required": "Choose what to do.", "invalid_choice": "Choose delete, time out or ban."},
+        choices=[("delete", "Delete message"), ("timeout", "Time out"), ("ban", "Ban"), ("appoint", "Make moderator")],
+        error_messages={
+            "required": "Choose what to do.",
+            "invalid_choice": "Choose delete, time out, ban or make moderator.",
+        },
     )
     message = forms.CharField(error_messages={"required": "Choose a message."})  # an id: read by int_or_none
     seconds = forms.TypedChoiceField(
@@ -87,7 +91,10 @@ class ModeratorAppointForm(forms.Form):
     handle = forms.CharField(
         label="Creator handle",
         max_length=31,
-        help_text="Moderators are appointed by their creator handle, e.g. @ann. They can act only in your rooms.",
+        help_text=(
+            "Appoint a creator by their handle, e.g. @ann. To appoint a viewer, press Moderate on one of their chat "
+            "messages in your live room, then Make moderator. Moderators can act only in your rooms."
+        ),
         error_messages={"required": "Enter the handle of the person to appoint."},
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "placeholder": "@handle"}),
     )

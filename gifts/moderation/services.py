@@ -52,23 +52,39 @@ def _check_target(*, creator: CreatorProfile, by: User, target: User) -> None:
 
 
 def moderator_appoint(*, creator: CreatorProfile, by: User, handle: str) -> Moderator:
-    """The creator appoints the person behind a creator handle as a moderator of their rooms."""
+    """The creator appoints the person behind a creator handle as a moderator of their rooms (moderation page)."""
     if by.pk != creator.user_id:
         raise ModerationDenied("Only the creator can appoint moderators.")
     handle = handle.strip().lstrip("@").lower()
     profile = creator_get_by_handle(handle=handle)
     if profile is None:
         raise ValidationError(f"Nobody has the handle @{handle}. Check the spelling.")
-    if profile.user_id == creator.user_id:
+    return _appoint(creator=creator, by=by, target=profile.user, named=f"@{handle}")
+
+
+def moderator_appoint_from_chat(*, creator: CreatorProfile, by: User, message: ChatMessage) -> Moderator:
+    """The creator appoints the sender of a chat line in their room: how a viewer, who has no handle, is appointed."""
+    if by.pk != creator.user_id:
+        raise ModerationDenied("Only the creator can appoint moderators.")
+    if message.session.creator_id != creator.pk:
+        raise ValidationError("That message is not in your rooms' chat.")
+    target = message.sender
+    if target.is_deleted:
+        raise ValidationError("That account was closed.")
+    return _appoint(creator=creator, by=by, target=target, named=chat_name(target))
+
+
+def _appoint(*, creator: CreatorProfile, by: User, target: User, named: str) -> Moderator:
+    if target.pk == creator.user_id:
         raise ValidationError("You already moderate your own rooms.")
     with transaction.atomic():
         try:
             with transaction.atomic():
-                moderator = Moderator.objects.create(creator=creator, user=profile.user)
+                moderator = Moderator.objects.create(creator=creator, user=target)
         except IntegrityError:
-            raise ValidationError(f"@{handle} is already one of your moderators.") from None
-        _restriction_lift_on_appointment(creator=creator, by=by, target=profile.user)
-        _log(creator=creator, by=by, kind=ModerationKind.MODERATOR_ADD, target=profile.user, detail=f"@{handle}")
+            raise ValidationError(f"{named} is already one of your moderators.") from None
+        _restriction_lift_on_appointment(creator=creator, by=by, target=target)
+        _log(creator=creator, by=by, kind=ModerationKind.MODERATOR_ADD, target=target, detail=named)
     return moderator
 
 

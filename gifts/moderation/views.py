@@ -38,6 +38,7 @@ from .services import (
     ModerationDenied,
     chat_message_remove,
     moderator_appoint,
+    moderator_appoint_from_chat,
     moderator_remove,
     restriction_lift,
     room_rules_set,
@@ -56,7 +57,7 @@ def denied(request: HttpRequest, text: str, status: int = 403) -> HttpResponse:
 @login_required
 @require_POST
 def room_moderate(request: HttpRequest, session_id: int) -> HttpResponse:
-    """Delete a chat line, or time out or ban its sender, from the live room."""
+    """Delete a chat line, time out or ban its sender, or (the creator) appoint its sender, from the live room."""
     session = live_session_get(session_id=session_id, with_creator=True)
     if session is None:
         return denied(request, "No such live stream.", 404)
@@ -75,6 +76,9 @@ def room_moderate(request: HttpRequest, session_id: int) -> HttpResponse:
         if action == "delete":
             chat_message_remove(message=message, by=user, reason=reason)
             text = "Message deleted."
+        elif action == "appoint":
+            moderator_appoint_from_chat(creator=session.creator, by=user, message=message)
+            text = f"{chat_name(target)} is now a moderator of your rooms."
         elif action == "timeout":
             until = viewer_timeout(
                 creator=session.creator,

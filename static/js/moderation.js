@@ -1,6 +1,7 @@
 // Live-room chat lines get one small control each: "Report" (a link to the report form) for viewers, and for the
 // creator and their moderators a "Moderate" button that opens the moderation form (#mod-panel) for that line:
-// delete the message, time its sender out, or ban them. Lines pushed later (live.js) get theirs as they arrive.
+// delete the message, time its sender out, or ban them (and, for the creator, make them a moderator). Lines pushed
+// later (live.js) get theirs as they arrive.
 (function () {
   "use strict";
   var card = document.getElementById("chat-card");

@@ -1,6 +1,7 @@
-"""Moderation in the browser: the creator appoints a moderator by handle on her moderation page; the moderator times
-a viewer out from the live room's chat; the viewer's chat box says why she cannot chat, and until when; a deleted
-message leaves the viewer's page without a reload; the creator reads it all on her moderation log."""
+"""Moderation in the browser: the creator appoints a moderator by handle on her moderation page (or a viewer from the
+chat); the moderator times a viewer out from the live room's chat; the viewer's chat box says why she cannot chat, and
+until when; a deleted message leaves the viewer's page without a reload; the creator reads it all on her moderation
+log."""
 
 from __future__ import annotations
 
@@ -125,3 +126,35 @@ def test_a_viewer_reports_a_chat_message_to_staff(contexts, make_user, make_crea
     assert page.url.endswith(f"/live/{session.pk}/")
     report = Report.objects.get()
     assert (report.reporter, report.message, report.reason, report.text) == (ben, message, "spam", "A scam link")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_creator_makes_a_viewer_a_moderator_from_the_chat(contexts, make_user, make_creator, shot) -> None:
+    """A viewer has no creator handle to appoint by: the creator opens "Moderate" on one of the viewer's chat lines and
+    presses "Make moderator"; the viewer's own room then offers "Moderate" on other people's lines."""
+    mira = make_creator("mira")
+    session = LiveSession.objects.create(creator=mira, title="Sunday sketching")
+    ann = make_user("ann@example.com", nickname="Ann")
+    cleo = make_user("cleo@example.com", nickname="Cleo")
+    helpful = chat_message_post(sender=ann, session=session, text="welcome, everyone!")
+    chat_message_post(sender=cleo, session=session, text="hello")
+    room = f"/live/{session.pk}/"
+
+    creator = log_in(contexts(), mira.user.email)
+    creator.goto(room)
+    creator.locator(f'#chat-list li[data-id="{helpful.pk}"]').get_by_role(
+        "button", name="Moderate the message from Ann"
+    ).click()
+    panel = creator.locator("#mod-panel")
+    expect(panel.get_by_role("button", name="Make moderator")).to_be_visible()
+    _both_sizes(creator, shot, "room-creator-make-moderator", show="#mod-panel")
+    panel.get_by_role("button", name="Make moderator").click()
+    expect(creator.locator("#mod-result")).to_have_text("Ann is now a moderator of your rooms.")
+
+    viewer = log_in(contexts(), ann.email)
+    viewer.goto(room)
+    expect(viewer.get_by_role("button", name="Moderate the message from Cleo")).to_be_visible()
+    viewer.get_by_role("button", name="Moderate the message from Cleo").click()
+    expect(viewer.locator("#mod-panel").get_by_role("button", name="Make moderator")).to_have_count(0)
+    viewer.goto("/moderation/")
+    expect(viewer.locator("main")).to_contain_text("Mira")

@@ -239,6 +239,39 @@ def test_only_the_creator_appoints_and_removes_moderators(client, creator, mod, 
     assert kinds == ["moderator_add", "moderator_remove"]
 
 
+def test_the_creator_appoints_a_viewer_from_the_chat_who_then_moderates_only_her_rooms(
+    client, creator, live, ann, make_user, make_creator
+):
+    """A viewer has no handle: the creator appoints one from a chat line in her room ("Make moderator")."""
+    cleo = make_user("cleo@example.com", nickname="Cleo")
+    helpful = _said(ann, live, "welcome everyone!")
+    rude = _said(cleo, live, "boring")
+    client.force_login(creator.user)
+    room = client.get(f"/live/{live.pk}/").content.decode()
+    assert 'value="appoint"' in room  # the creator's panel offers it
+    response = _moderate(client, live, helpful, "appoint")
+    assert response.json() == {"ok": True, "message": "Ann is now a moderator of your rooms."}
+    assert _moderate(client, live, helpful, "appoint").json()["error"] == "Ann is already one of your moderators."
+    page = client.get(f"/@{creator.handle}/moderation/").content.decode()
+    assert "Ann" in page and "Appointed a moderator" in page
+
+    # Ann moderates Alice's room: she may time Cleo out, but not appoint anyone, and her panel has no such button.
+    client.force_login(ann)
+    room = client.get(f"/live/{live.pk}/").content.decode()
+    assert 'data-moderator="1"' in room and 'value="appoint"' not in room
+    assert _moderate(client, live, rude, "timeout", seconds=60).status_code == 200
+    refused = _moderate(client, live, rude, "appoint")
+    assert refused.status_code == 403 and refused.json()["error"] == "Only the creator can appoint moderators."
+    assert not Moderator.objects.filter(user=cleo).exists()
+    # Nowhere else: another creator's room is not hers to moderate.
+    carol = make_creator("carol")
+    elsewhere = LiveSession.objects.create(creator=carol, title="Other room")
+    there = _said(cleo, elsewhere, "hi")
+    assert _moderate(client, elsewhere, there, "delete").status_code == 403
+    log = [(a.kind, a.actor, a.target, a.detail) for a in ModerationAction.objects.order_by("pk")]
+    assert log == [("moderator_add", creator.user, ann, "Ann"), ("timeout", ann, cleo, "")]
+
+
 def test_the_action_log_is_on_the_creators_page_paginated(client, creator, live, ann, mod):
     message = _said(ann, live, "x")
     client.force_login(mod.user)
