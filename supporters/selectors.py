@@ -106,6 +106,19 @@ def thanks_scope_video(*, creator: CreatorProfile, public_id: uuid.UUID) -> Than
     return ThanksScope(creator=creator, video=video) if video else None
 
 
+def thanks_scope_for_key(*, creator_id: int, key: str) -> ThanksScope | None:
+    """The scope named by ``ThanksScope.key`` ("live:12", "video:7"), of a creator whose account is open."""
+    kind, _, raw = key.partition(":")
+    creator = CreatorProfile.objects.select_related("user").filter(pk=creator_id, user__deleted_at__isnull=True).first()
+    if creator is None or not raw.isascii() or not raw.isdigit():
+        return None
+    if kind == "live":
+        session = LiveSession.objects.filter(pk=int(raw), creator=creator).first()
+        return ThanksScope(creator=creator, live_session=session) if session else None
+    video = Video.objects.filter(pk=int(raw), creator=creator).first() if kind == "video" else None
+    return ThanksScope(creator=creator, video=video) if video else None
+
+
 def gifters_for(*, scope: ThanksScope) -> list[Gifter]:
     """Who gifted (cancelled gifts do not count), biggest first: public gifters by name, each anonymous one as
     "Anonymous" (a person who gifted both ways is two rows, which never point at each other)."""

@@ -18,15 +18,24 @@ from django.utils import timezone
 
 from accounts.models import CreatorProfile, GiftVisibility, User
 from accounts.names import name_characters_check
+from coinshop.celery import task_enqueue
 from gifts.models import GiftSend, GiftSendStatus, LiveSession
 from notifications.models import NotificationKind
 from notifications.selectors import notified_user_ids
 from notifications.services import notify, notify_many
 
 from .models import Follow, GiftNoticeCursor, ThankYou
-from .selectors import Gifter, ThanksScope, follow_cache_keys, follower_ids_after, gifters_for
+from .selectors import (
+    Gifter,
+    ThanksScope,
+    follow_cache_keys,
+    follower_ids_after,
+    gifters_for,
+    thanks_scope_for_key,
+)
 
 LIVE_TASK = "supporters.tasks.followers_notify_live_task"
+THANKS_TASK = "supporters.tasks.thank_everyone_task"
 
 
 # --- follow ------------------------------------------------------------------------------------
@@ -175,24 +184,54 @@ def thank_you_note_clean(note: str) -> str:
     return note
 
 
-def thank_you_send(*, scope: ThanksScope, by: User, tokens: Sequence[str] | None, note: str = "") -> ThanksResult:
-    """The creator thanks the gifters named by ``tokens`` (``None``: everyone who gifted) of this session or video.
+def _thanker_check(*, scope: ThanksScope, by: User) -> None:
+    if scope.creator.user_id != by.pk:
+        raise ValidationError("Only the creator can thank their gifters.")
+
+
+def thank_you_send(*, scope: ThanksScope, by: User, tokens: Sequence[str], note: str = "") -> ThanksResult:
+    """The creator thanks the gifters named by ``tokens`` (from the thank-you page) of this session or video.
 
     Only real gifters of this very session or video can be thanked: a token that names nobody here (forged, from
     another stream, another creator's) refuses the whole request and sends nothing. Thanking someone twice does
     nothing the second time (counted in ``already``). The gifter hears it through their notifications; an
     anonymous gifter too, while the creator only ever saw "Anonymous"."""
-    if scope.creator.user_id != by.pk:
-        raise ValidationError("Only the creator can thank their gifters.")
+    _thanker_check(scope=scope, by=by)
     note = thank_you_note_clean(note)
     gifters = {g.token: g for g in gifters_for(scope=scope)}
-    if tokens is None:
-        chosen: list[Gifter] = list(gifters.values())
-    else:
-        unknown = [t for t in tokens if t not in gifters]
-        if unknown or not tokens:
-            raise ValidationError("Nobody was thanked: that person did not gift you here.")
-        chosen = [gifters[t] for t in dict.fromkeys(tokens)]
+    unknown = [t for t in tokens if t not in gifters]
+    if unknown or not tokens:
+        raise ValidationError("Nobody was thanked: that person did not gift you here.")
+    return _thank(scope=scope, chosen=[gifters[t] for t in dict.fromkeys(tokens)], note=note)
+
+
+def thank_everyone_start(*, scope: ThanksScope, by: User, note: str = "") -> ThanksResult:
+    """The creator thanks everyone who gifted here. A stream can have thousands of gifters, so a worker sends the
+    thank-yous in batches (``thank_everyone_batch``); this only checks, counts and queues. ``sent``: how many are on
+    their way; ``already``: gifters thanked before."""
+    _thanker_check(scope=scope, by=by)
+    note = thank_you_note_clean(note)
+    gifters = gifters_for(scope=scope)
+    waiting = sum(not g.thanked for g in gifters)
+    if waiting:
+        args = (scope.creator.pk, scope.key, note)
+        transaction.on_commit(lambda: task_enqueue(THANKS_TASK, *args))
+    return ThanksResult(sent=waiting, already=len(gifters) - waiting)
+
+
+def thank_everyone_batch(*, creator_id: int, scope_key: str, note: str) -> bool:
+    """Thank the next ``THANK_EVERYONE_BATCH`` gifters of the scope not yet thanked. True when more remain (the task
+    queues the next batch). Safe to run twice: a gifter already thanked is skipped."""
+    scope = thanks_scope_for_key(creator_id=creator_id, key=scope_key)
+    if scope is None:  # the stream or video is gone, or the creator closed their account
+        return False
+    waiting = [g for g in gifters_for(scope=scope) if not g.thanked]
+    batch = settings.THANK_EVERYONE_BATCH
+    _thank(scope=scope, chosen=waiting[:batch], note=note)
+    return len(waiting) > batch
+
+
+def _thank(*, scope: ThanksScope, chosen: Sequence[Gifter], note: str) -> ThanksResult:
     sent = already = 0
     name = scope.creator.display_name
     for gifter in chosen:

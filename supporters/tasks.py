@@ -7,7 +7,7 @@ from django.db import transaction
 
 from coinshop.celery import task_enqueue
 
-from .services import LIVE_TASK, followers_notify_live, gifts_received_notify
+from .services import LIVE_TASK, THANKS_TASK, followers_notify_live, gifts_received_notify, thank_everyone_batch
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -23,3 +23,12 @@ def followers_notify_live_task(session_id: int, after_follow_id: int = 0) -> int
     if next_after is not None:
         transaction.on_commit(lambda: task_enqueue(LIVE_TASK, session_id, next_after))
     return next_after
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def thank_everyone_task(creator_id: int, scope_key: str, note: str) -> bool:
+    """ "Thank everyone": one batch of thank-yous, then queue the next batch."""
+    more = thank_everyone_batch(creator_id=creator_id, scope_key=scope_key, note=note)
+    if more:
+        transaction.on_commit(lambda: task_enqueue(THANKS_TASK, creator_id, scope_key, note))
+    return more

@@ -7,6 +7,7 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -16,7 +17,9 @@ from coinshop.http import next_url, request_user
 
 from .forms import ThankYouForm
 from .selectors import ThanksScope, gifters_for, thanks_scope_live, thanks_scope_video, thanks_sessions_for
-from .services import follow_set, thank_you_send
+from .services import follow_set, thank_everyone_start, thank_you_send
+
+GIFTERS_PER_PAGE = 50
 
 
 @login_required
@@ -57,18 +60,21 @@ def _thanks(request: HttpRequest, scope: ThanksScope | None) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if form.is_valid():
+            tokens, note, by = form.tokens(), form.cleaned_data["note"], request_user(request)
             try:
-                result = thank_you_send(
-                    scope=scope, by=request_user(request), tokens=form.tokens(), note=form.cleaned_data["note"]
-                )
+                if tokens is None:
+                    result = thank_everyone_start(scope=scope, by=by, note=note)
+                else:
+                    result = thank_you_send(scope=scope, by=by, tokens=tokens, note=note)
             except ValidationError as exc:
                 messages.error(request, exc.messages[0])
                 status = 400
             else:
-                if result.sent:
-                    messages.success(
-                        request, f"Thank-you sent to {result.sent:,} gifter{'s' if result.sent > 1 else ''}."
-                    )
+                gifters = f"{result.sent:,} gifter{'s' if result.sent > 1 else ''}"
+                if result.sent and tokens is None:
+                    messages.success(request, f"Thanking {gifters}: each finds your thank-you in their notifications.")
+                elif result.sent:
+                    messages.success(request, f"Thank-you sent to {gifters}.")
                 if result.already:
                     messages.info(request, f"Already thanked: {result.already:,}.")
                 if not result.sent and not result.already:
@@ -76,10 +82,12 @@ def _thanks(request: HttpRequest, scope: ThanksScope | None) -> HttpResponse:
                 return redirect(scope.url)
         else:
             status = 400
+    gifters = gifters_for(scope=scope)
+    page = Paginator(gifters, GIFTERS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "supporters/thanks.html",
-        {"scope": scope, "gifters": gifters_for(scope=scope), "form": form},
+        {"scope": scope, "gifters": gifters, "page_obj": page, "form": form},
         status=status,
     )
 

@@ -429,12 +429,14 @@ POST_SUPPORTER_MAX_DAYS = 365  # "gifted at least X coins in the last N days": N
 # Creators get one "gifts received" summary per GIFTS_RECEIVED_NOTIFY_SECONDS (gifts that could still be undone wait
 # for the next one); followers hear a creator went live in batches of FOLLOWERS_NOTIFY_BATCH, at most once per
 # FOLLOWERS_LIVE_NOTICE_COOLDOWN_SECONDS per creator (a stream restarted within it tells nobody again); a thank-you
-# note is at most THANK_YOU_MAX_LENGTH characters.
+# note is at most THANK_YOU_MAX_LENGTH characters, and "Thank everyone" reaches gifters from a worker, in batches of
+# THANK_EVERYONE_BATCH.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 GIFTS_RECEIVED_NOTIFY_SECONDS = env.int("GIFTS_RECEIVED_NOTIFY_SECONDS", default=600)
 FOLLOWERS_NOTIFY_BATCH = env.int("FOLLOWERS_NOTIFY_BATCH", default=500)
 FOLLOWERS_LIVE_NOTICE_COOLDOWN_SECONDS = env.int("FOLLOWERS_LIVE_NOTICE_COOLDOWN_SECONDS", default=3600)
 THANK_YOU_MAX_LENGTH = 280
+THANK_EVERYONE_BATCH = env.int("THANK_EVERYONE_BATCH", default=200)
 CELERY_BEAT_SCHEDULE.update(
     {
         "gifts-received-notify": {

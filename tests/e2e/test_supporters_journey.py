@@ -74,7 +74,9 @@ def test_follow_go_live_and_thank_gifters(contexts, make_user, make_creator, cat
     _shots(creator, shot, "thanks")
     creator.get_by_label("A short note to everyone (optional)").fill("You made the night, thank you!")
     creator.get_by_role("button", name="Thank everyone (2)").click()
-    expect(creator.locator(".messages")).to_contain_text("Thank-you sent to 2 gifters.")
+    expect(creator.locator(".messages")).to_contain_text(
+        "Thanking 2 gifters: each finds your thank-you in their notifications."
+    )
     expect(creator.locator(".thanked")).to_have_count(2)
     shot(creator, "thanked")
 

@@ -1,6 +1,6 @@
 """On the real stack (PostgreSQL, Redis broker, a real Celery worker): a creator going live reaches every follower
-once through the batched fan-out, emails included, however often the fan-out task is delivered; the beat's gifts
-summary counts each gift once when it runs twice."""
+once through the batched fan-out, emails included, however often the fan-out task is delivered; "Thank everyone"
+reaches every gifter once in batches; the beat's gifts summary counts each gift once when it runs twice."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from django.utils import timezone
 from gifts.live.services import live_session_start
 from gifts.sending.services import gift_send
 from notifications.models import Notification, NotificationEmail, NotificationPreference
-from supporters.models import Follow
+from supporters.models import Follow, ThankYou
 from supporters.services import gifts_received_notify
-from supporters.tasks import followers_notify_live_task
+from supporters.tasks import followers_notify_live_task, thank_everyone_task
 
 from ..concurrency import broker_idle, wait_for
 
@@ -36,6 +36,25 @@ def test_going_live_reaches_every_follower_once_on_a_real_worker(
     assert sorted(Notification.objects.values_list("user_id", flat=True)) == sorted(f.pk for f in fans)
     assert [m.to for m in mail.outbox] == [[fans[0].email]]
     assert NotificationEmail.objects.get().sent_at is not None
+
+
+def test_thanking_everyone_reaches_every_gifter_once_on_a_real_worker(
+    purged_broker, real_celery_worker, client, make_user, creator, live, catalog, fund, settings
+):
+    settings.THANK_EVERYONE_BATCH = 4
+    fans = [make_user(f"fan{n}@example.com") for n in range(10)]
+    for fan in fans:
+        fund(fan, 10)
+        gift_send(sender=fan, creator=creator, gift=catalog["rose"], live_session=live)
+    client.force_login(creator.user)
+    response = client.post(f"/thanks/live/{live.pk}/", {"everyone": "on", "note": "Thanks!"})
+    assert response.status_code == 302
+    thank_everyone_task.delay(creator.pk, f"live:{live.pk}", "Thanks!")  # a second delivery of the first batch
+    wait_for(broker_idle, 60, "the worker to thank every gifter in batches")
+    wait_for(lambda: ThankYou.objects.count() == 10, 30, "all ten thank-yous")
+    assert sorted(Notification.objects.filter(kind="thank_you").values_list("user_id", flat=True)) == sorted(
+        f.pk for f in fans
+    )
 
 
 def test_the_gifts_summary_counts_each_gift_once(make_user, creator, catalog, fund):

@@ -91,7 +91,7 @@ def test_thanking_everyone_reaches_every_gifter(client, creator, live, stream, d
         page = client.post(
             f"/thanks/live/{live.pk}/", {"everyone": "on", "note": "Thank you all"}, follow=True
         ).content.decode()
-    assert "Thank-you sent to 2 gifters." in page
+    assert "Thanking 2 gifters: each finds your thank-you in their notifications." in page
     assert sorted(Notification.objects.filter(kind="thank_you").values_list("user__email", flat=True)) == [
         "ann@example.com",
         "bob@example.com",
@@ -99,6 +99,47 @@ def test_thanking_everyone_reaches_every_gifter(client, creator, live, stream, d
     assert not Notification.objects.filter(user=stream["cat"]).exists()
     page = client.post(f"/thanks/live/{live.pk}/", {"everyone": "on"}, follow=True).content.decode()
     assert "Already thanked: 2." in page and ThankYou.objects.count() == 2
+
+
+def test_thanking_a_stream_with_hundreds_of_gifters_runs_in_batches_outside_the_request(
+    client, creator, live, make_user, fund, catalog, settings, django_capture_on_commit_callbacks
+):
+    """A big stream's "Thank everyone": the request only counts and queues; a worker thanks ``THANK_EVERYONE_BATCH``
+    gifters per run and queues the next run, until all are thanked once. The page lists the gifters 50 at a time."""
+    from supporters import services
+
+    settings.THANK_EVERYONE_BATCH = 40
+    gifters = [make_user(f"fan{i}@example.com", nickname=f"Fan {i}") for i in range(101)]
+    for i, fan in enumerate(gifters):
+        fund(fan, 100)
+        gift_send(sender=fan, creator=creator, gift=catalog["clap"], quantity=1 + i % 3, live_session=live)
+    client.force_login(creator.user)
+    page = client.get(f"/thanks/live/{live.pk}/").content.decode()
+    assert "Thank everyone (101)" in page and len(_tokens(page)) == 50 and "Page 1 of 3" in page
+    assert len(_tokens(client.get(f"/thanks/live/{live.pk}/?page=3").content.decode())) == 1
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client.post(f"/thanks/live/{live.pk}/", {"everyone": "on", "note": "Thank you all"})
+    assert response.status_code == 302 and ThankYou.objects.count() == 0  # nothing sent inside the request
+    assert len(queued) == 1
+    thanked_after_each_run = []
+    while queued:  # each run of the task: one batch, then the next run queued after its commit (and the emails)
+        callback = queued.pop(0)
+        before = ThankYou.objects.count()
+        with django_capture_on_commit_callbacks(execute=False) as more:
+            callback()
+        queued.extend(more)
+        if ThankYou.objects.count() != before:
+            thanked_after_each_run.append(ThankYou.objects.count())
+    assert thanked_after_each_run == [40, 80, 101]
+    page = client.get(response["Location"]).content.decode()
+    assert "Thanking 101 gifters: each finds your thank-you in their notifications." in page
+    assert Notification.objects.filter(kind="thank_you").values("user").distinct().count() == 101
+    # A redelivered run, or a second press, sends nobody a second thank-you.
+    services.thank_everyone_batch(creator_id=creator.pk, scope_key=f"live:{live.pk}", note="again")
+    page = client.post(f"/thanks/live/{live.pk}/", {"everyone": "on"}, follow=True).content.decode()
+    assert "Already thanked: 101." in page and "Thanking" not in page
+    assert ThankYou.objects.count() == 101 and Notification.objects.filter(kind="thank_you").count() == 101
 
 
 @pytest.mark.parametrize("who", ["forged", "other_creators_gifter", "non_gifter_id", "empty"])
