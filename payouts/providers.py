@@ -1,15 +1,15 @@
 """Sending money to creators: the sandbox bank (default) and Stripe Connect transfers.
 
 Each call carries the payout's own idempotency key, so a retried or redelivered task never pays twice. Stripe keeps
-idempotency keys for 24 hours only: a Stripe transfer also carries the payout in its transfer group, and every attempt
-first asks Stripe for a transfer in that group, so a task that comes back days later finds the transfer already made.
+idempotency keys for 24 hours only, so every Stripe attempt first asks Stripe for a transfer already made for the
+payout (to its destination, carrying its id): a task that comes back days later finds it instead of making a second.
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from wallet.providers import ProviderError
 
@@ -56,17 +56,22 @@ class StripePayouts:
         if not account.stripe_account_id:
             return PayoutResult(False, "", "No connected Stripe account.")
         amount, currency = stripe_money(payout.cash_minor, payout.currency, to_stripe=True)
-        group = f"payout-{payout.public_id}"
+        client = stripe_client()
         try:
-            made = stripe_client().v1.transfers.list(params={"transfer_group": group, "limit": 1})
-            if made.data:  # an earlier attempt's transfer, whose idempotency key Stripe may have forgotten
-                return PayoutResult(True, str(made.data[0].id))
-            transfer = stripe_client().v1.transfers.create(
+            made = self._made_before(client, payout, account)
+        except stripe.StripeError as exc:  # cannot tell whether a transfer exists: retry, never risk a second one
+            raise ProviderError(f"Could not look up this payout's transfer on Stripe: {exc}") from exc
+        if made is not None:
+            if made.get("reversed") or made.get("amount_reversed"):
+                raise ProviderError(f"Stripe shows this payout's transfer {made.id} as reversed: staff must settle it.")
+            return PayoutResult(True, str(made.id))
+        try:
+            transfer = client.v1.transfers.create(
                 params={
                     "amount": amount,
                     "currency": currency,
                     "destination": account.stripe_account_id,
-                    "transfer_group": group,
+                    "transfer_group": payout.idempotency_key,
                     "metadata": {"payout_id": str(payout.public_id)},
                 },
                 options={"idempotency_key": payout.idempotency_key},
@@ -76,6 +81,19 @@ class StripePayouts:
         except stripe.StripeError as exc:
             raise ProviderError(str(exc)) from exc
         return PayoutResult(True, str(transfer.id))
+
+    @staticmethod
+    def _made_before(client: Any, payout: Payout, account: PayoutAccount) -> Any:
+        """The transfer an earlier attempt made for this payout, if any: to its destination, since it was requested,
+        carrying its id. Stripe forgets idempotency keys after 24 hours; this does not."""
+        since = int(payout.created_at.timestamp()) - 60
+        transfers = client.v1.transfers.list(
+            params={"destination": account.stripe_account_id, "created": {"gte": since}, "limit": 100}
+        )
+        for transfer in transfers.auto_paging_iter():
+            if (transfer.get("metadata") or {}).get("payout_id") == str(payout.public_id):
+                return transfer
+        return None
 
 
 def payout_provider(name: str) -> PayoutProvider:

@@ -13,6 +13,7 @@ from accounts.models import User
 from payouts import services
 from payouts.models import PayoutAccount, PayoutStatus
 from wallet.models import Asset
+from wallet.providers import ProviderError
 from wallet.selectors import wallet_balance_get
 
 from ..conftest import otp_login
@@ -112,7 +113,7 @@ def test_payouts_wait_for_stripe_to_enable_the_account_then_transfer_exactly_onc
         "amount": "20000",  # $200.00: 40,000 diamonds at the snapshotted $0.005
         "currency": "usd",
         "destination": account.stripe_account_id,
-        "transfer_group": f"payout-{payout.public_id}",
+        "transfer_group": payout.idempotency_key,
         "metadata": {"payout_id": str(payout.public_id)},
     }
     assert transfer.headers["idempotency-key"] == payout.idempotency_key
@@ -138,7 +139,7 @@ def test_a_transfer_stripe_refuses_fails_the_payout_and_returns_the_diamonds(
     _ready_to_be_paid(creator, creator_client, stripe_fake)
     earn(creator, 40_000)
     payout = services.payout_request_create(creator=creator, diamonds=40_000)
-    stripe_fake.refuse(400, "Insufficient funds in Stripe account.")
+    stripe_fake.refuse(400, "Insufficient funds in Stripe account.", request="POST /v1/transfers")
     with django_capture_on_commit_callbacks(execute=True):
         services.payout_approve(payout=payout, staff=make_user("staff@example.com", is_staff=True))
     payout.refresh_from_db()
@@ -191,6 +192,50 @@ def test_a_task_back_after_stripe_forgot_its_idempotency_key_finds_the_transfer_
     assert [o["id"] for o in stripe_fake.objects.values() if o.get("object") == "transfer"] == [first["id"]]
     assert len(stripe_fake.calls("POST", "/v1/transfers")) == 1
     assert payout.status == PayoutStatus.PAID and payout.provider_ref == first["id"]
+    assert wallet_balance_get(user=creator.user, asset=Asset.DIAMOND) == 0
+    assert_ledger_ok()
+
+
+@pytest.mark.parametrize("status", [400, 500])
+def test_a_failed_lookup_of_an_earlier_transfer_retries_and_never_fails_the_payout(
+    status, creator, creator_client, stripe_fake, earn
+):
+    """The worker died after Stripe made the transfer; on the next attempt Stripe cannot answer the lookup. Failing
+    the payout would return the diamonds for a transfer that exists (paid twice once the creator asks again): the
+    attempt stops with a provider error, for the task to retry, and the retry settles with the transfer."""
+    _ready_to_be_paid(creator, creator_client, stripe_fake)
+    earn(creator, 40_000)
+    payout = services.payout_request_create(creator=creator, diamonds=40_000)
+    sending_when_the_worker_died(payout.pk, reached_the_bank=True)
+    stripe_fake.idempotent.clear()
+    stripe_fake.refuse(status, "Something went wrong on Stripe's end.", request="GET /v1/transfers")
+
+    with pytest.raises(ProviderError):
+        services.payout_process(payout_id=payout.pk)
+    payout.refresh_from_db()
+    assert payout.status == PayoutStatus.PROCESSING
+    assert wallet_balance_get(user=creator.user, asset=Asset.DIAMOND) == 0
+
+    payout = services.payout_process(payout_id=payout.pk)  # the task's retry
+    assert payout.status == PayoutStatus.PAID
+    assert len([o for o in stripe_fake.objects.values() if o.get("object") == "transfer"]) == 1
+    assert_ledger_ok()
+
+
+def test_a_reversed_transfer_found_on_a_retry_is_left_to_staff_not_settled(creator, creator_client, stripe_fake, earn):
+    """Staff reversed the transfer in Stripe's dashboard while the payout was still being sent: the payout is neither
+    paid (the creator has no cash) nor failed (the diamonds would come back though Stripe may have paid part)."""
+    _ready_to_be_paid(creator, creator_client, stripe_fake)
+    earn(creator, 40_000)
+    payout = services.payout_request_create(creator=creator, diamonds=40_000)
+    sending_when_the_worker_died(payout.pk, reached_the_bank=True)
+    (transfer,) = [o for o in stripe_fake.objects.values() if o.get("object") == "transfer"]
+    transfer.update(reversed=True, amount_reversed=transfer["amount"])
+
+    with pytest.raises(ProviderError, match="as reversed: staff must settle it"):
+        services.payout_process(payout_id=payout.pk)
+    payout.refresh_from_db()
+    assert payout.status == PayoutStatus.PROCESSING and len(stripe_fake.calls("POST", "/v1/transfers")) == 1
     assert wallet_balance_get(user=creator.user, asset=Asset.DIAMOND) == 0
     assert_ledger_ok()
 

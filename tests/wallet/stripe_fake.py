@@ -99,7 +99,7 @@ class StripeFake:
     requests: list[Request] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
     idempotent: dict[str, dict[str, Any]] = field(default_factory=dict)
-    refuse_next: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    refuse_next: list[tuple[str, int, dict[str, Any]]] = field(default_factory=list)
     url: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -235,11 +235,13 @@ class StripeFake:
         return transfer
 
     def transfer_list(self, params: dict[str, Any]) -> dict[str, Any]:
-        """Newest first, filtered by transfer group as Stripe's list does."""
+        """Newest first, filtered by destination and creation time as Stripe's list does."""
         with self.lock:
             transfers = [o for o in self.objects.values() if o.get("object") == "transfer"]
-        if "transfer_group" in params:
-            transfers = [t for t in transfers if t.get("transfer_group") == params["transfer_group"]]
+        if "destination" in params:
+            transfers = [t for t in transfers if t["destination"] == params["destination"]]
+        if "gte" in (params.get("created") or {}):
+            transfers = [t for t in transfers if t["created"] >= int(params["created"]["gte"])]
         limit = int(params.get("limit", 10))
         data = transfers[::-1][:limit]
         return {"object": "list", "url": "/v1/transfers", "has_more": len(transfers) > limit, "data": data}
@@ -373,8 +375,9 @@ class StripeFake:
     def answer(self, method: str, path: str, params: dict[str, Any], headers: dict[str, str]) -> tuple[int, Any]:
         with self.lock:
             self.requests.append(Request(method, path, params, headers))
-            if self.refuse_next:
-                return self.refuse_next.pop(0)
+            if self.refuse_next and f"{method} {path}".startswith(self.refuse_next[0][0]):
+                _, status, error = self.refuse_next.pop(0)
+                return status, error
         expand = list(params.get("expand") or [])
         routes: list[tuple[str, str, Callable[..., dict[str, Any]]]] = [
             ("GET", r"/v1/account", lambda: self.account()),
@@ -406,9 +409,11 @@ class StripeFake:
             message = f"No such object: '{match.group(2)}'"
         return 404, {"error": {"type": "invalid_request_error", "code": "resource_missing", "message": message}}
 
-    def refuse(self, status: int = 400, message: str = "Invalid currency: xyz") -> None:
-        """The next request gets a Stripe error instead of its answer."""
-        self.refuse_next.append((status, {"error": {"type": "invalid_request_error", "message": message}}))
+    def refuse(self, status: int = 400, message: str = "Invalid currency: xyz", *, request: str = "") -> None:
+        """The next request (the next one ``request`` begins, e.g. "POST /v1/transfers") gets a Stripe error instead
+        of its answer: an invalid request for a 4xx, Stripe's own failure (an API error) for a 5xx."""
+        kind = "api_error" if status >= 500 else "invalid_request_error"
+        self.refuse_next.append((request, status, {"error": {"type": kind, "message": message}}))
 
     def calls(self, method: str, path_prefix: str) -> list[Request]:
         return [r for r in self.requests if r.method == method and r.path.startswith(path_prefix)]
