@@ -68,9 +68,17 @@ def moderator_appoint_from_chat(*, creator: CreatorProfile, by: User, message: C
         raise ModerationDenied("Only the creator can appoint moderators.")
     if message.session.creator_id != creator.pk:
         raise ValidationError("That message is not in your rooms' chat.")
+    if ChatRemoval.objects.filter(message=message).exists():
+        raise ValidationError("This message was removed: appoint its sender from another of their messages.")
     target = message.sender
     if target.is_deleted:
         raise ValidationError("That account was closed.")
+    if not target.show_on_leaderboards:
+        # The chat shows them as "Anonymous"; the moderators list and log would show their name to everyone there.
+        raise ValidationError(
+            "This viewer chats as Anonymous. Appointing them would show their name to you and your moderators: they "
+            "can choose to be shown in their privacy settings first."
+        )
     return _appoint(creator=creator, by=by, target=target, named=chat_name(target))
 
 

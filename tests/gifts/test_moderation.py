@@ -263,13 +263,30 @@ def test_the_creator_appoints_a_viewer_from_the_chat_who_then_moderates_only_her
     refused = _moderate(client, live, rude, "appoint")
     assert refused.status_code == 403 and refused.json()["error"] == "Only the creator can appoint moderators."
     assert not Moderator.objects.filter(user=cleo).exists()
+    # Someone the chat shows as "Anonymous" is not appointed (the moderators list would name them), nor from a
+    # removed message.
+    shy = make_user("shy@example.com", nickname="Shy Sam", show_on_leaderboards=False)
+    hidden = _said(shy, live, "hi from nobody")
+    client.force_login(creator.user)
+    refused = _moderate(client, live, hidden, "appoint")
+    assert refused.status_code == 400 and refused.json()["error"].startswith("This viewer chats as Anonymous.")
+    assert _moderate(client, live, rude, "delete").status_code == 200
+    refused = _moderate(client, live, rude, "appoint")
+    assert refused.json()["error"] == "This message was removed: appoint its sender from another of their messages."
+    assert "Shy Sam" not in client.get(f"/@{creator.handle}/moderation/").content.decode()
+    assert set(Moderator.objects.filter(creator=creator).values_list("user", flat=True)) == {ann.pk}
+    client.force_login(ann)
     # Nowhere else: another creator's room is not hers to moderate.
     carol = make_creator("carol")
     elsewhere = LiveSession.objects.create(creator=carol, title="Other room")
     there = _said(cleo, elsewhere, "hi")
     assert _moderate(client, elsewhere, there, "delete").status_code == 403
     log = [(a.kind, a.actor, a.target, a.detail) for a in ModerationAction.objects.order_by("pk")]
-    assert log == [("moderator_add", creator.user, ann, "Ann"), ("timeout", ann, cleo, "")]
+    assert log == [
+        ("moderator_add", creator.user, ann, "Ann"),
+        ("timeout", ann, cleo, ""),
+        ("delete", creator.user, cleo, ""),
+    ]
 
 
 def test_the_action_log_is_on_the_creators_page_paginated(client, creator, live, ann, mod):
