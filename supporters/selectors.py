@@ -59,6 +59,7 @@ class ThanksScope:
     creator: CreatorProfile
     live_session: LiveSession | None = None
     video: Video | None = None
+    up_to: int | None = None  # only gifts up to this id ("Thank everyone" thanks who had gifted when it was pressed)
 
     @property
     def key(self) -> str:
@@ -76,6 +77,8 @@ class ThanksScope:
 
     def sends(self) -> QuerySet[GiftSend]:
         sends = GiftSend.objects.filter(creator=self.creator).exclude(status=GiftSendStatus.CANCELLED)
+        if self.up_to is not None:
+            sends = sends.filter(pk__lte=self.up_to)
         if self.live_session:
             return sends.filter(live_session=self.live_session)
         return sends.filter(video_gift__video=self.video)
@@ -106,7 +109,7 @@ def thanks_scope_video(*, creator: CreatorProfile, public_id: uuid.UUID) -> Than
     return ThanksScope(creator=creator, video=video) if video else None
 
 
-def thanks_scope_for_key(*, creator_id: int, key: str) -> ThanksScope | None:
+def thanks_scope_for_key(*, creator_id: int, key: str, up_to: int | None = None) -> ThanksScope | None:
     """The scope named by ``ThanksScope.key`` ("live:12", "video:7"), of a creator whose account is open."""
     kind, _, raw = key.partition(":")
     creator = CreatorProfile.objects.select_related("user").filter(pk=creator_id, user__deleted_at__isnull=True).first()
@@ -114,9 +117,9 @@ def thanks_scope_for_key(*, creator_id: int, key: str) -> ThanksScope | None:
         return None
     if kind == "live":
         session = LiveSession.objects.filter(pk=int(raw), creator=creator).first()
-        return ThanksScope(creator=creator, live_session=session) if session else None
+        return ThanksScope(creator=creator, live_session=session, up_to=up_to) if session else None
     video = Video.objects.filter(pk=int(raw), creator=creator).first() if kind == "video" else None
-    return ThanksScope(creator=creator, video=video) if video else None
+    return ThanksScope(creator=creator, video=video, up_to=up_to) if video else None
 
 
 def gifters_for(*, scope: ThanksScope) -> list[Gifter]:

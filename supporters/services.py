@@ -5,7 +5,7 @@ Every notification goes through ``notifications.services.notify`` (the person's 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -211,18 +211,21 @@ def thank_everyone_start(*, scope: ThanksScope, by: User, note: str = "") -> Tha
     their way; ``already``: gifters thanked before."""
     _thanker_check(scope=scope, by=by)
     note = thank_you_note_clean(note)
-    gifters = gifters_for(scope=scope)
+    # Everyone who had gifted when the button was pressed: on a stream still live, later gifters are not thanked for
+    # gifts the note never saw, and the run ends.
+    up_to = scope.sends().aggregate(last=Max("pk"))["last"]
+    gifters = gifters_for(scope=replace(scope, up_to=up_to)) if up_to is not None else []
     waiting = sum(not g.thanked for g in gifters)
     if waiting:
-        args = (scope.creator.pk, scope.key, note)
+        args = (scope.creator.pk, scope.key, note, up_to)
         transaction.on_commit(lambda: task_enqueue(THANKS_TASK, *args))
     return ThanksResult(sent=waiting, already=len(gifters) - waiting)
 
 
-def thank_everyone_batch(*, creator_id: int, scope_key: str, note: str) -> bool:
-    """Thank the next ``THANK_EVERYONE_BATCH`` gifters of the scope not yet thanked. True when more remain (the task
-    queues the next batch). Safe to run twice: a gifter already thanked is skipped."""
-    scope = thanks_scope_for_key(creator_id=creator_id, key=scope_key)
+def thank_everyone_batch(*, creator_id: int, scope_key: str, note: str, up_to: int) -> bool:
+    """Thank the next ``THANK_EVERYONE_BATCH`` gifters of the scope (gifts up to ``up_to``) not yet thanked. True
+    when more remain (the task queues the next batch). Safe to run twice: a gifter already thanked is skipped."""
+    scope = thanks_scope_for_key(creator_id=creator_id, key=scope_key, up_to=up_to)
     if scope is None:  # the stream or video is gone, or the creator closed their account
         return False
     waiting = [g for g in gifters_for(scope=scope) if not g.thanked]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from coinshop.celery import task_enqueue
 
@@ -25,10 +25,17 @@ def followers_notify_live_task(session_id: int, after_follow_id: int = 0) -> int
     return next_after
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def thank_everyone_task(creator_id: int, scope_key: str, note: str) -> bool:
-    """ "Thank everyone": one batch of thank-yous, then queue the next batch."""
-    more = thank_everyone_batch(creator_id=creator_id, scope_key=scope_key, note=note)
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=10,
+)
+def thank_everyone_task(creator_id: int, scope_key: str, note: str, up_to: int) -> bool:
+    """Thank everyone: one batch of thank-yous, then queue the next batch."""
+    more = thank_everyone_batch(creator_id=creator_id, scope_key=scope_key, note=note, up_to=up_to)
     if more:
-        transaction.on_commit(lambda: task_enqueue(THANKS_TASK, creator_id, scope_key, note))
+        transaction.on_commit(lambda: task_enqueue(THANKS_TASK, creator_id, scope_key, note, up_to))
     return more

@@ -79,7 +79,7 @@ def _thanks(request: HttpRequest, scope: ThanksScope | None) -> HttpResponse:
                     messages.info(request, f"Already thanked: {result.already:,}.")
                 if not result.sent and not result.already:
                     messages.info(request, "Nobody gifted here yet.")
-                return redirect(scope.url)
+                return redirect(request.get_full_path())  # the same page of gifters
         else:
             status = 400
     gifters = gifters_for(scope=scope)

@@ -8,7 +8,7 @@ import re
 import pytest
 from django.core import mail
 
-from gifts.models import LiveSession
+from gifts.models import GiftSend, LiveSession
 from gifts.sending.services import gift_send
 from notifications.models import Notification
 from supporters.models import ThankYou
@@ -122,6 +122,8 @@ def test_thanking_a_stream_with_hundreds_of_gifters_runs_in_batches_outside_the_
         response = client.post(f"/thanks/live/{live.pk}/", {"everyone": "on", "note": "Thank you all"})
     assert response.status_code == 302 and ThankYou.objects.count() == 0  # nothing sent inside the request
     assert len(queued) == 1
+    late = make_user("late@example.com", nickname="Late Lou")
+    fund(late, 100)
     thanked_after_each_run = []
     while queued:  # each run of the task: one batch, then the next run queued after its commit (and the emails)
         callback = queued.pop(0)
@@ -131,15 +133,35 @@ def test_thanking_a_stream_with_hundreds_of_gifters_runs_in_batches_outside_the_
         queued.extend(more)
         if ThankYou.objects.count() != before:
             thanked_after_each_run.append(ThankYou.objects.count())
+            if len(thanked_after_each_run) == 1:  # a gift after the press, while the thank-yous go out
+                gift_send(sender=late, creator=creator, gift=catalog["clap"], live_session=live)
     assert thanked_after_each_run == [40, 80, 101]
+    assert not ThankYou.objects.filter(recipient=late).exists()  # the note was written before Lou's gift
     page = client.get(response["Location"]).content.decode()
     assert "Thanking 101 gifters: each finds your thank-you in their notifications." in page
     assert Notification.objects.filter(kind="thank_you").values("user").distinct().count() == 101
     # A redelivered run, or a second press, sends nobody a second thank-you.
-    services.thank_everyone_batch(creator_id=creator.pk, scope_key=f"live:{live.pk}", note="again")
-    page = client.post(f"/thanks/live/{live.pk}/", {"everyone": "on"}, follow=True).content.decode()
-    assert "Already thanked: 101." in page and "Thanking" not in page
+    last = GiftSend.objects.filter(sender__in=gifters).order_by("pk").last()
+    services.thank_everyone_batch(creator_id=creator.pk, scope_key=f"live:{live.pk}", note="again", up_to=last.pk)
     assert ThankYou.objects.count() == 101 and Notification.objects.filter(kind="thank_you").count() == 101
+    # Lou is thanked by the next press; everyone else is "already thanked".
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post(f"/thanks/live/{live.pk}/", {"everyone": "on"}, follow=True).content.decode()
+    assert "Thanking 1 gifter:" in page and "Already thanked: 101." in page
+    assert ThankYou.objects.filter(recipient=late).count() == 1 and ThankYou.objects.count() == 102
+
+
+def test_thanking_one_gifter_on_a_later_page_comes_back_to_that_page(client, creator, live, make_user, fund, catalog):
+    for i in range(51):
+        fan = make_user(f"fan{i}@example.com", nickname=f"Fan {i}")
+        fund(fan, 100)
+        gift_send(sender=fan, creator=creator, gift=catalog["clap"], live_session=live)
+    client.force_login(creator.user)
+    (token,) = _tokens(client.get(f"/thanks/live/{live.pk}/?page=2").content.decode())
+    response = client.post(f"/thanks/live/{live.pk}/?page=2", {"gifter": token})
+    assert response.status_code == 302 and response["Location"] == f"/thanks/live/{live.pk}/?page=2"
+    page = client.get(response["Location"]).content.decode()
+    assert "Thank-you sent to 1 gifter." in page and "Page 2 of 2" in page and "Thanked ✓" in page
 
 
 @pytest.mark.parametrize("who", ["forged", "other_creators_gifter", "non_gifter_id", "empty"])
