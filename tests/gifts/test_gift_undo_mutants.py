@@ -119,3 +119,33 @@ def test_an_undo_in_a_live_room_is_told_to_the_room_and_moves_the_goal_and_board
     assert events[-1]["type"] == "goal"
     assert [r["coins"] for r in leaderboard_for_creator(creator=creator)] == [1]
     assert rose.status == GiftSendStatus.FINAL
+
+
+def test_an_undo_whose_diamonds_staff_took_back_says_so_not_that_the_creator_closed(
+    viewer, make_user, creator, catalog, fund
+) -> None:
+    """The creator's diamonds left by another way than a closing (a staff correction): the undo is refused with the
+    words for that case, though some other account on the platform is closed, and nothing moves."""
+    from coinshop.closing import account_close
+    from wallet.ledger import Posting, ledger_account_for_user, ledger_system_account, ledger_transaction_post
+    from wallet.models import SystemAccount
+
+    account_close(user=make_user("gone@example.com"))
+    fund(viewer, 1000)
+    send = gift_send(sender=viewer, creator=creator, gift=catalog["crown"])
+    ledger_transaction_post(
+        kind="adjustment",
+        idempotency_key="staff-takes-the-diamonds",
+        postings=[
+            Posting(ledger_account_for_user(user=creator.user, asset=Asset.DIAMOND), -send.diamonds),
+            Posting(ledger_system_account(code=SystemAccount.ADJUSTMENT, asset=Asset.DIAMOND), send.diamonds),
+        ],
+    )
+    with pytest.raises(GiftRefused) as refused:
+        gift_undo(send=send, by=viewer)
+    assert str(refused.value.message) == (
+        "This gift can no longer be cancelled: its diamonds are no longer there to take back."
+    )
+    send.refresh_from_db()
+    assert send.status == GiftSendStatus.UNDOABLE and _balances(viewer, creator) == (0, 0)
+    _ok()

@@ -12,8 +12,10 @@ from django.core.exceptions import ValidationError
 from accounts.models import AuditLog, User
 from wallet.invariants import ledger_check
 from wallet.ledger import (
+    AccountClosed,
     InsufficientFunds,
     Posting,
+    UnbalancedTransaction,
     ledger_account_for_user,
     ledger_accounts_get,
     ledger_adjustment_post,
@@ -293,6 +295,38 @@ def test_a_creators_diamond_account_gets_the_configured_number_of_shards(
         )
     assert wallet_balance_get(user=creator, asset=Asset.DIAMOND) == 30
     _ok()
+
+
+@pytest.mark.corrupts_ledger
+def test_a_credit_to_a_missing_shard_is_a_broken_ledger_not_a_closed_account(make_creator, settings) -> None:
+    """A credit refused because its account is closed says AccountClosed; one whose shard row is missing (a broken
+    ledger) says so, even while some other account on the platform is closed."""
+    from coinshop.closing import account_close
+
+    settings.LEDGER_DIAMOND_SHARDS = 1
+    issuance = ledger_system_account(code=SystemAccount.ADJUSTMENT, asset=Asset.DIAMOND)
+    closed = make_creator("closed").user
+    closed_account = ledger_account_for_user(user=closed, asset=Asset.DIAMOND)
+    account_close(user=closed)
+    with pytest.raises(AccountClosed):
+        ledger_transaction_post(
+            kind="gift",
+            idempotency_key="to-closed",
+            postings=[Posting(closed_account, 5), Posting(issuance, -5)],
+            refuse_closed=True,
+        )
+    settings.LEDGER_DIAMOND_SHARDS = 2
+    broken = ledger_account_for_user(user=make_creator("broken").user, asset=Asset.DIAMOND)
+    LedgerBalanceShard.objects.filter(account=broken, shard=0).delete()  # shard 1 is still there, not closed
+    settings.LEDGER_DIAMOND_SHARDS = 1  # so the credit goes to shard 0
+    with pytest.raises(UnbalancedTransaction, match=f"account {broken.pk} is missing balance shard 0"):
+        ledger_transaction_post(
+            kind="gift",
+            idempotency_key="to-broken",
+            postings=[Posting(broken, 5), Posting(issuance, -5)],
+            refuse_closed=True,
+        )
+    assert not LedgerTransaction.objects.filter(idempotency_key__in=["to-closed", "to-broken"]).exists()
 
 
 def test_without_the_shard_setting_a_diamond_account_gets_eight_shards(make_creator, settings) -> None:
